@@ -1,0 +1,46 @@
+"""What commands share: settings with flag overrides, the output consoles.
+
+Heavy objects (store, secret store, agent service) are built on first use,
+inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pa_cli.config import Settings
+
+
+def load(overrides: dict[str, Any] | None = None) -> Settings:
+    from pa_cli.config import load_settings
+
+    return load_settings(overrides)
+
+
+@cache
+def out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,73 @@
+"""Shared fixtures. Area fixtures live in tests/fixtures/*.py, loaded as plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.store",
+    "tests.fixtures.secrets",
+    "tests.fixtures.fake_llm",
+    "tests.fixtures.fake_google",
+]
+
+_PA_ENV_PREFIXES = ("PA_", "GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BAML_")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's pa configuration or keys; each gets its own PA_HOME."""
+    for var in list(os.environ):
+        if var.startswith(_PA_ENV_PREFIXES):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PA_HOME", str(tmp_path / "pa-home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def pa_home(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "pa-home"
+    home.mkdir(exist_ok=True)
+    yield home
+
+
+class PaRunner:
+    """Runs the real `pa` command in a subprocess with the test's environment (PA_HOME etc.)."""
+
+    def __init__(self) -> None:
+        self.extra_env: dict[str, str] = {}
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env.update(overrides)
+        return env
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pa_cli", *args],
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env(**(env or {})),
+            check=False,
+        )
+
+
+@pytest.fixture
+def pa() -> PaRunner:
+    return PaRunner()
