@@ -26,6 +26,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for var in list(os.environ):
         if var.startswith(_PA_ENV_PREFIXES):
             monkeypatch.delenv(var, raising=False)
+    # Never the developer's desktop keyring: tests that want a Secret Service use the `secret_service` fixture.
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("PA_HOME", str(tmp_path / "pa-home"))
     monkeypatch.setenv("NO_COLOR", "1")
 
