@@ -1,0 +1,1 @@
+"""Tools: the protocol, the registry, built-ins and Google tools."""

@@ -1,0 +1,83 @@
+"""The Tool protocol: what every tool (built-in, Google, plugin, MCP) provides.
+
+A tool has a contract ``name``, a ``description``, a pydantic arguments model
+(its JSON schema is what the LLM sees), ``side_effect`` (needs the user's
+approval) and ``requires`` (OAuth scopes). ``run`` returns a ``ToolResult``:
+data, never instructions; ``untrusted`` marks content from outside (mail
+bodies, event text, MCP output) so the agent quotes it as such.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from pa_cli.errors import PaError
+
+if TYPE_CHECKING:
+    from pa_cli.config import Settings
+    from pa_cli.store import Store
+
+TOOL_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ToolArgs(BaseModel):
+    """Base for argument models: unknown arguments are an error the LLM sees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoArgs(ToolArgs):
+    pass
+
+
+class ToolResult(BaseModel):
+    ok: bool = True
+    content: Any = None
+    summary: str = ""
+    resource_ids: list[str] = []
+    untrusted: bool = False
+
+
+class ToolError(PaError):
+    """A tool failed in a way the LLM (and user) should be told about."""
+
+    code = "tool_error"
+
+
+@dataclass
+class ToolContext:
+    settings: Settings
+    store: Store
+    user_id: int
+    session_id: str | None = None
+    frontend: str = "cli"
+    client_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Tool:
+    """Subclass and set the class attributes; implement ``run`` (and ``preview`` for side effects)."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    args_model: ClassVar[type[BaseModel]] = NoArgs
+    side_effect: ClassVar[bool] = False
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: The Google service (``"gmail"``/``"calendar"``) whose authorization this tool needs.
+    service: ClassVar[str | None] = None
+    #: Output comes from outside the user's control (mail, events, MCP): treat as untrusted data.
+    untrusted_output: ClassVar[bool] = False
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        raise NotImplementedError
+
+    async def preview(self, args: Any, ctx: ToolContext) -> str:
+        """What a person checks before approving: the exact effect, in plain words."""
+        return f"{self.name}({args.model_dump_json() if isinstance(args, BaseModel) else args})"
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.args_model.model_json_schema()

@@ -1,0 +1,46 @@
+"""Which tools are offered, and whether a call may run, needs approval, or is refused.
+
+Two questions, answered from the configuration alone:
+
+* ``hidden_reason``: is a tool offered at all? ``tools.policy.<name> = "deny"``
+  hides it, and ``gmail.mode = "draft_only"`` hides ``gmail_send``.
+* ``decide_policy``: for a call of an offered tool, ``"allow"`` (run now),
+  ``"ask"`` (a pending approval first) or ``"deny"``. Side effects default to
+  ``"ask"``; a configured ``"allow"`` on a side-effecting tool is treated as
+  ``"ask"`` while untrusted content (mail bodies, event text, MCP output) is in
+  the turn's context, so injected text cannot act on the user's behalf.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pa_cli.config import Settings
+    from pa_cli.tools.base import Tool
+
+PolicyDecision = Literal["ask", "allow", "deny"]
+
+#: Tools that ``gmail.mode = "draft_only"`` never offers.
+DRAFT_ONLY_HIDDEN = frozenset({"gmail_send"})
+
+
+def hidden_reason(name: str, settings: Settings) -> str | None:
+    """Why the tool ``name`` is not offered, or ``None`` when it is."""
+    if settings.tools.policy.get(name) == "deny":
+        return f"tools.policy.{name} = deny"
+    if settings.gmail.mode == "draft_only" and name in DRAFT_ONLY_HIDDEN:
+        return "gmail.mode = draft_only"
+    return None
+
+
+def decide_policy(tool: Tool, settings: Settings, untrusted_in_context: bool) -> PolicyDecision:
+    """The policy for one call of ``tool`` in a turn (see the module docstring)."""
+    if hidden_reason(tool.name, settings) is not None:
+        return "deny"
+    configured = settings.tools.policy.get(tool.name)
+    if tool.side_effect:
+        if configured == "allow" and not untrusted_in_context:
+            return "allow"
+        return "ask"
+    return configured or "allow"
