@@ -1,0 +1,229 @@
+"""The tables. Timestamps are aware UTC datetimes; JSON columns hold plain dicts and lists.
+
+The schema itself is created by the Alembic migrations in ``migrations/``
+(never by ``create_all``); a test checks that the two agree. The FTS5 index
+over ``messages.content`` (SQLite only) lives in the migrations alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from pa_cli.store.types import UTCDateTime, arguments_digest, as_utc, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Tables in the database that are not models (the FTS5 index and its shadow tables).
+FTS_TABLE = "messages_fts"
+
+
+class PaModel(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))):
+    """Base of pa's tables: their own metadata, apart from any other SQLModel user."""
+
+
+def _new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+class User(PaModel, table=True):
+    __tablename__ = "users"
+
+    id: int = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AgentConfig(PaModel, table=True):
+    __tablename__ = "agent_configs"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    system_prompt: str | None = Field(default=None, sa_type=Text)
+    enabled_tools: list[str] | None = Field(default=None, sa_type=JSON)
+    preferences: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ToolRegistryEntry(PaModel, table=True):
+    __tablename__ = "tool_registry"
+
+    name: str = Field(primary_key=True)
+    source: str
+    description: str = Field(default="", sa_type=Text)
+    side_effect: bool = False
+    json_schema: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    requires: list[str] = Field(default_factory=list, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserToolAccess(PaModel, table=True):
+    __tablename__ = "user_tool_access"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    # Not a foreign key: a user's choice outlives a plugin that is uninstalled for a while.
+    tool: str = Field(primary_key=True)
+    enabled: bool
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OAuthToken(PaModel, table=True):
+    """What was granted, never the token itself (that lives in the keyring)."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "provider", "service"),)
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    provider: str
+    service: str
+    scopes: list[str] = Field(default_factory=list, sa_type=JSON)
+    expiry: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChatSession(PaModel, table=True):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id_updated_at", "user_id", "updated_at"),)
+
+    id: str = Field(default_factory=_new_session_id, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    title: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Message(PaModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_session_id_id", "session_id", "id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="sessions.id", ondelete="CASCADE")
+    role: str  # user | assistant | tool
+    content: str = Field(default="", sa_type=Text)
+    status: str = "complete"  # complete | incomplete | streaming
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Approval(PaModel, table=True):
+    """A side effect waiting for a person: bound to the hash of the exact arguments previewed."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_user_id_status", "user_id", "status"),)
+
+    id: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    session_id: str | None = Field(default=None, foreign_key="sessions.id", ondelete="SET NULL")
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    arguments_hash: str
+    preview: str = Field(sa_type=Text)
+    tool_call_id: str | None = None
+    status: str = "pending"  # pending | approved | denied | expired | executed
+    frontend: str | None = None  # the front-end that decided
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    executed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result_summary: str | None = Field(default=None, sa_type=Text)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return as_utc(self.expires_at) <= (now or utcnow())
+
+    def matches(self, arguments: dict[str, Any]) -> bool:
+        """True when ``arguments`` are exactly the ones this approval previewed."""
+        return arguments_digest(arguments) == self.arguments_hash
+
+
+class AuditEntry(PaModel, table=True):
+    """One tool execution. ``row_hash`` covers the row and ``prev_hash``: edits break the chain."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    user_id: int | None = Field(default=None, index=True)  # no foreign key: the log outlives users
+    tool: str
+    arguments_digest: str
+    preview: str | None = Field(default=None, sa_type=Text)
+    frontend: str
+    outcome: str
+    resource_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    client_id: str | None = None
+    approval_id: str | None = None
+    prev_hash: str
+    row_hash: str
+
+
+class VfsFile(PaModel, table=True):
+    __tablename__ = "vfs_files"
+    __table_args__ = (UniqueConstraint("user_id", "path"),)
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    path: str
+    content: str = Field(default="", sa_type=Text)
+    size: int = 0  # bytes of UTF-8
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Plan(PaModel, table=True):
+    __tablename__ = "plans"
+
+    session_id: str = Field(primary_key=True, foreign_key="sessions.id", ondelete="CASCADE")
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiClient(PaModel, table=True):
+    """A device allowed to use ``pa serve``; ``id`` is the token's ``jti``."""
+
+    __tablename__ = "api_clients"
+
+    id: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    name: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class TurnEvent(PaModel, table=True):
+    """An event of a turn as it was sent over SSE, kept so a reconnecting client can replay it."""
+
+    __tablename__ = "turn_events"
+    __table_args__ = (
+        Index("ix_turn_events_session_id_turn_id_id", "session_id", "turn_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="sessions.id", ondelete="CASCADE")
+    turn_id: str
+    type: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def metadata() -> MetaData:
+    return PaModel.metadata

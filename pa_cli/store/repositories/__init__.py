@@ -1,0 +1,1 @@
+"""The query layer: one repository per table group; the only place that speaks SQL."""

@@ -1,0 +1,39 @@
+"""Turn events as sent over SSE, for replay after a reconnect (``Last-Event-ID``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from pa_cli.store.db import Database
+from pa_cli.store.models import TurnEvent
+
+
+class TurnEventRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, session_id: str, turn_id: str, type: str, data: dict[str, Any]) -> int:
+        """Store one event; its id increases monotonically and is never reused."""
+        event = TurnEvent(session_id=session_id, turn_id=turn_id, type=type, data=data)
+        with self._db.write() as session:
+            session.add(event)
+            session.flush()
+            return event.id
+
+    def after(self, session_id: str, turn_id: str, last_id: int = 0) -> list[TurnEvent]:
+        """The turn's events with an id above ``last_id``, in order."""
+        query = (
+            select(TurnEvent)
+            .where(TurnEvent.session_id == session_id, TurnEvent.turn_id == turn_id)
+            .where(col(TurnEvent.id) > last_id)
+            .order_by(col(TurnEvent.id))
+        )
+        with self._db.read() as session:
+            return list(session.exec(query).all())
+
+    def get(self, event_id: int) -> TurnEvent | None:
+        """One event: which session and turn a ``Last-Event-ID`` belongs to."""
+        with self._db.read() as session:
+            return session.get(TurnEvent, event_id)

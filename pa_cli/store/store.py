@@ -1,0 +1,89 @@
+"""``Store``: the repositories over one engine, and ``open_store`` that migrates first."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from pa_cli.store import migrate
+from pa_cli.store.db import Database
+from pa_cli.store.engine import make_engine
+from pa_cli.store.repositories.api_clients import ApiClientRepository
+from pa_cli.store.repositories.approvals import ApprovalRepository
+from pa_cli.store.repositories.audit import AuditRepository
+from pa_cli.store.repositories.events import TurnEventRepository
+from pa_cli.store.repositories.messages import MessageRepository
+from pa_cli.store.repositories.oauth import OAuthTokenRepository
+from pa_cli.store.repositories.plans import PlanRepository
+from pa_cli.store.repositories.sessions import SessionRepository
+from pa_cli.store.repositories.tools import ToolAccessRepository, ToolRegistryRepository
+from pa_cli.store.repositories.users import AgentConfigRepository, UserRepository
+from pa_cli.store.repositories.vfs import VfsRepository
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from pa_cli.config import Settings
+
+
+class Store:
+    """Every query pa makes, grouped by table. Thread-safe; one per process is enough."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        db = Database(engine)
+        self.users = UserRepository(db)
+        self.agent_configs = AgentConfigRepository(db)
+        self.sessions = SessionRepository(db)
+        self.messages = MessageRepository(db)
+        self.approvals = ApprovalRepository(db)
+        self.audit = AuditRepository(db)
+        self.vfs = VfsRepository(db)
+        self.plans = PlanRepository(db)
+        self.oauth_tokens = OAuthTokenRepository(db)
+        self.tool_registry = ToolRegistryRepository(db)
+        self.tool_access = ToolAccessRepository(db)
+        self.api_clients = ApiClientRepository(db)
+        self.events = TurnEventRepository(db)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (None before the first migration)."""
+        revisions = migrate.current_revisions(self.engine)
+        return revisions[0] if len(revisions) == 1 else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_store(settings: Settings | None = None, *, url: str | None = None) -> Store:
+    """Open the database of ``settings`` (or ``url``), upgrading its schema to head.
+
+    Raises ``StoreError`` for a database written by a newer pa (left untouched)
+    or one that cannot be migrated.
+    """
+    if url is None:
+        if settings is None:
+            raise TypeError("open_store needs settings or a url")
+        url = settings.database_url
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
