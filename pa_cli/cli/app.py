@@ -101,6 +101,8 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if _debug_enabled(args):
             raise
-        sys.stderr.write(f"error: unexpected failure ({type(exc).__name__}); run again with --debug for details\n")
+        sys.stderr.write(
+            f"error: unexpected failure ({type(exc).__name__}); run again with --debug for details\n"
+        )
         code = EXIT_FAILURE
     sys.exit(code if isinstance(code, int) else 0)

@@ -25,7 +25,11 @@ sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
 
 def _modules_loaded_by(args: list[str]) -> list[str]:
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     line = next(line for line in proc.stderr.splitlines() if line.startswith("MODULES="))
     return json.loads(line.removeprefix("MODULES="))
@@ -39,7 +43,9 @@ def test_light_commands_import_no_heavy_library(args: list[str]) -> None:
 
 
 def test_help_lists_every_command_group() -> None:
-    proc = subprocess.run([sys.executable, "-m", "pa_cli", "--help"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pa_cli", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("ask", "chat", "tools", "approve", "deny", "history", "config", "serve", "doctor"):
         assert f"  {command}" in proc.stdout
 
@@ -47,5 +53,7 @@ def test_help_lists_every_command_group() -> None:
 def test_version_flag_prints_the_version() -> None:
     from pa_cli import __version__
 
-    proc = subprocess.run([sys.executable, "-m", "pa_cli", "--version"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pa_cli", "--version"], capture_output=True, text=True, check=True
+    )
     assert proc.stdout.strip() == f"pa {__version__}"
