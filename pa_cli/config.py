@@ -293,7 +293,9 @@ def get_config_value(settings: Settings, dotted: str) -> Any:
 def set_config_value(paths: AppPaths, dotted: str, raw: str) -> Any:
     """Validate and write one key to config.toml atomically; return the stored value."""
     if dotted in SECRET_KEYS:
-        raise ConfigError(f"{dotted} is a secret: set it with `pa config set-secret {dotted}` or the environment")
+        raise ConfigError(
+            f"{dotted} is a secret: set it with `pa config set-secret {dotted}` or the environment"
+        )
     model, name = _field_for(dotted)
     value = _parse_value(raw)
     if model is not None:

@@ -147,5 +147,5 @@ def test_broken_config_file_is_a_clear_error() -> None:
 
 def test_invalid_value_in_file_names_the_key() -> None:
     _write_config("[server]\nport = -5\n")
-    with pytest.raises(ConfigError, match="server.port"):
+    with pytest.raises(ConfigError, match=r"server\.port"):
         load_settings()

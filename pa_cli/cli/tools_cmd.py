@@ -13,12 +13,12 @@ from pa_cli.cli import runtime
 app = typer.Typer(help="The assistant's tools, and Google authorization.", no_args_is_help=True)
 
 
-class GoogleService(str, enum.Enum):
+class GoogleService(enum.StrEnum):
     gmail = "gmail"
     calendar = "calendar"
 
 
-class SetupTarget(str, enum.Enum):
+class SetupTarget(enum.StrEnum):
     google = "google"
 
 
