@@ -1,0 +1,30 @@
+"""Google tools (Gmail and Calendar). Importing this package imports no Google library.
+
+``google_tools()`` lists the tool classes for the registry (and the entry points).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pa_cli.tools.base import Tool
+
+GOOGLE_TOOL_NAMES: tuple[str, ...] = (
+    "gmail_search",
+    "gmail_read",
+    "gmail_draft",
+    "gmail_send",
+    "calendar_list_events",
+    "calendar_free_busy",
+    "calendar_create_event",
+    "calendar_update_event",
+    "calendar_delete_event",
+)
+
+
+def google_tools() -> list[type[Tool]]:
+    from pa_cli.tools.google.calendar import CALENDAR_TOOLS
+    from pa_cli.tools.google.gmail import GMAIL_TOOLS
+
+    return [*GMAIL_TOOLS, *CALENDAR_TOOLS]

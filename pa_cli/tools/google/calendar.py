@@ -1,0 +1,403 @@
+"""Calendar tools: calendar_list_events, calendar_free_busy, and three side effects
+(calendar_create_event, calendar_update_event, calendar_delete_event).
+
+Times are never naive: inputs without an offset are read in the user's zone,
+output and previews are in the user's local time, all-day events stay dates.
+Previews name the attendees who will be notified and, for recurring events,
+which occurrences change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, tzinfo
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from pa_cli.errors import UsageError
+from pa_cli.google.credentials import require_authorized
+from pa_cli.google.runtime import call_google
+from pa_cli.google.scopes import CALENDAR_EVENTS, CALENDAR_READONLY
+from pa_cli.google.timeutil import now, parse_bound, rfc3339, user_zone, zone_name
+from pa_cli.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+from pa_cli.tools.google.calendar_events import (
+    busy_data,
+    event_data,
+    parse_span,
+    span_text,
+    time_body,
+    validate_recurrence,
+)
+from pa_cli.tools.google.calendar_plan import (
+    CalendarPlan,
+    Scope,
+    UpdateFields,
+    execute_plan,
+    plan_delete,
+    plan_update,
+)
+from pa_cli.tools.google.mime import address_only, validate_address
+
+PRIMARY = "primary"
+MAX_EVENTS = 100
+DEFAULT_RANGE = timedelta(days=7)
+_TIME_HELP = "ISO 8601; without an offset it is read in the user's time zone; a date alone means all day"
+
+
+def _addresses(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [address_only(validate_address(v)) for v in values]
+
+
+def _recurrence(values: list[str] | None) -> list[str] | None:
+    return None if values is None else validate_recurrence(values)
+
+
+class ListEventsArgs(ToolArgs):
+    time_min: str | None = Field(None, description=f"start of the range (default: now); {_TIME_HELP}")
+    time_max: str | None = Field(None, description=f"end of the range (default: 7 days later); {_TIME_HELP}")
+    calendar_id: str | None = Field(None, description="calendar id (default: primary)")
+    query: str | None = Field(None, description="free-text search in the events")
+
+
+class FreeBusyArgs(ToolArgs):
+    time_min: str = Field(description=f"start of the range; {_TIME_HELP}")
+    time_max: str = Field(description=f"end of the range; {_TIME_HELP}")
+    calendar_ids: list[str] | None = Field(None, description="calendar ids or addresses (default: primary)")
+
+
+class CreateEventArgs(ToolArgs):
+    summary: str = Field(description="title")
+    start: str = Field(description=f"start; {_TIME_HELP}")
+    end: str = Field(
+        description="end; for all-day events the day after the last day (or the same day for a "
+        f"one-day event); {_TIME_HELP}"
+    )
+    attendees: list[str] | None = Field(None, description="email addresses to invite (they are notified)")
+    location: str | None = None
+    description: str | None = None
+    recurrence: list[str] | None = Field(
+        None, description="RFC 5545 lines, e.g. ['RRULE:FREQ=WEEKLY;BYDAY=TU']"
+    )
+    calendar_id: str | None = Field(None, description="calendar id (default: primary)")
+
+    @field_validator("attendees")
+    @classmethod
+    def _check_attendees(cls, value: list[str] | None) -> list[str] | None:
+        return _addresses(value)
+
+    @field_validator("recurrence")
+    @classmethod
+    def _check_recurrence(cls, value: list[str] | None) -> list[str] | None:
+        return _recurrence(value)
+
+
+class UpdateEventArgs(ToolArgs):
+    event_id: str = Field(description="the event (or one occurrence) id from calendar_list_events")
+    summary: str | None = None
+    start: str | None = Field(
+        None, description=f"new start (the duration is kept if end is not given); {_TIME_HELP}"
+    )
+    end: str | None = Field(None, description=f"new end; {_TIME_HELP}")
+    attendees: list[str] | None = Field(None, description="the full new list of attendees")
+    location: str | None = None
+    description: str | None = None
+    recurrence: list[str] | None = Field(None, description="new RFC 5545 recurrence lines for the series")
+    calendar_id: str | None = None
+    scope: Scope | None = Field(
+        None,
+        description="for a recurring event: this (one occurrence, default for an occurrence), "
+        "following (this and later ones) or all (the whole series)",
+    )
+
+    @field_validator("attendees")
+    @classmethod
+    def _check_attendees(cls, value: list[str] | None) -> list[str] | None:
+        return _addresses(value)
+
+    @field_validator("recurrence")
+    @classmethod
+    def _check_recurrence(cls, value: list[str] | None) -> list[str] | None:
+        return _recurrence(value)
+
+
+class DeleteEventArgs(ToolArgs):
+    event_id: str = Field(description="the event (or one occurrence) id from calendar_list_events")
+    calendar_id: str | None = None
+    scope: Scope | None = Field(
+        None, description="for a recurring event: this, following or all (see calendar_update_event)"
+    )
+
+
+def _list(api: Any, args: ListEventsArgs, zone: tzinfo) -> dict[str, Any]:
+    start = parse_bound(args.time_min, zone, field="time_min") if args.time_min else now(zone)
+    end = (
+        parse_bound(args.time_max, zone, end=True, field="time_max")
+        if args.time_max
+        else start + DEFAULT_RANGE
+    )
+    if end <= start:
+        raise UsageError("time_max must be after time_min")
+    calendar = args.calendar_id or PRIMARY
+    params: dict[str, Any] = {
+        "calendarId": calendar,
+        "timeMin": rfc3339(start),
+        "timeMax": rfc3339(end),
+        "singleEvents": True,
+        "orderBy": "startTime",
+        "maxResults": min(250, MAX_EVENTS),
+    }
+    if args.query:
+        params["q"] = args.query
+    if zone_name(zone):
+        params["timeZone"] = zone_name(zone)
+    events: list[dict[str, Any]] = []
+    truncated = False
+    while True:
+        page = api.events().list(**params).execute()
+        events.extend(event_data(e, zone) for e in page.get("items") or [] if e.get("status") != "cancelled")
+        token = page.get("nextPageToken")
+        if len(events) >= MAX_EVENTS:
+            truncated = bool(token) or len(events) > MAX_EVENTS
+            events = events[:MAX_EVENTS]
+            break
+        if not token:
+            break
+        params["pageToken"] = token
+    return {
+        "calendar_id": calendar,
+        "time_zone": zone_name(zone),
+        "time_min": start.isoformat(),
+        "time_max": end.isoformat(),
+        "events": events,
+        "truncated": truncated,
+    }
+
+
+class CalendarListEvents(Tool):
+    name = "calendar_list_events"
+    description = (
+        "List calendar events in a time range (default: the next 7 days), in the user's local time; "
+        "all-day events are dates; recurring events appear as single occurrences."
+    )
+    args_model = ListEventsArgs
+    service = "calendar"
+    requires = (CALENDAR_READONLY,)
+    untrusted_output = True
+
+    async def run(self, args: ListEventsArgs, ctx: ToolContext) -> ToolResult:
+        zone = user_zone(ctx.settings)
+        result = await call_google(ctx, "calendar", self.requires, lambda api: _list(api, args, zone))
+        count = len(result["events"])
+        return ToolResult(
+            content=result,
+            summary=f"{count} event{'s' if count != 1 else ''}",
+            resource_ids=[f"event:{e['id']}" for e in result["events"]],
+            untrusted=True,
+        )
+
+
+def _free_busy(api: Any, args: FreeBusyArgs, zone: tzinfo) -> dict[str, Any]:
+    start = parse_bound(args.time_min, zone, field="time_min")
+    end = parse_bound(args.time_max, zone, end=True, field="time_max")
+    if end <= start:
+        raise UsageError("time_max must be after time_min")
+    ids = args.calendar_ids or [PRIMARY]
+    body: dict[str, Any] = {
+        "timeMin": rfc3339(start),
+        "timeMax": rfc3339(end),
+        "items": [{"id": cid} for cid in ids],
+    }
+    if zone_name(zone):
+        body["timeZone"] = zone_name(zone)
+    response = api.freebusy().query(body=body).execute()
+    calendars: dict[str, Any] = {}
+    for cid, data in (response.get("calendars") or {}).items():
+        entry: dict[str, Any] = {"busy": [busy_data(p, zone) for p in data.get("busy") or []]}
+        if data.get("errors"):
+            entry["errors"] = [e.get("reason") for e in data["errors"]]
+        calendars[cid] = entry
+    return {
+        "time_zone": zone_name(zone),
+        "time_min": start.isoformat(),
+        "time_max": end.isoformat(),
+        "calendars": calendars,
+    }
+
+
+class CalendarFreeBusy(Tool):
+    name = "calendar_free_busy"
+    description = "Busy periods of one or more calendars between time_min and time_max, in local time."
+    args_model = FreeBusyArgs
+    service = "calendar"
+    requires = (CALENDAR_READONLY,)
+    untrusted_output = True
+
+    async def run(self, args: FreeBusyArgs, ctx: ToolContext) -> ToolResult:
+        zone = user_zone(ctx.settings)
+        result = await call_google(ctx, "calendar", self.requires, lambda api: _free_busy(api, args, zone))
+        busy = sum(len(c["busy"]) for c in result["calendars"].values())
+        return ToolResult(
+            content=result,
+            summary=f"{busy} busy period{'s' if busy != 1 else ''}",
+            untrusted=True,
+        )
+
+
+def create_body(args: CreateEventArgs, zone: tzinfo) -> dict[str, Any]:
+    start, end = parse_span(args.start, args.end, zone)
+    body: dict[str, Any] = {
+        "summary": args.summary,
+        "start": time_body(start, zone),
+        "end": time_body(end, zone),
+    }
+    if args.attendees:
+        body["attendees"] = [{"email": email} for email in args.attendees]
+    if args.location:
+        body["location"] = args.location
+    if args.description:
+        body["description"] = args.description
+    if args.recurrence:
+        body["recurrence"] = list(args.recurrence)
+    return body
+
+
+def create_preview(args: CreateEventArgs, zone: tzinfo) -> str:
+    start, end = parse_span(args.start, args.end, zone)
+    lines = [
+        f'Create calendar event "{args.summary}" (calendar {args.calendar_id or PRIMARY})',
+        f"  When: {span_text(start, end, zone)}",
+    ]
+    if args.recurrence:
+        lines.append(f"  Repeats: {'; '.join(args.recurrence)}")
+    if args.location:
+        lines.append(f"  Where: {args.location}")
+    if args.attendees:
+        lines.append(f"  Attendees who will be notified: {', '.join(args.attendees)}")
+    else:
+        lines.append("  Attendees: none (nobody is notified)")
+    if args.description:
+        lines.append(f"  Description: {args.description}")
+    return "\n".join(lines)
+
+
+class CalendarCreateEvent(Tool):
+    name = "calendar_create_event"
+    description = (
+        "Create a calendar event (needs approval). Attendees get invitations. recurrence takes RRULE "
+        "lines. A date alone (YYYY-MM-DD) makes an all-day event."
+    )
+    args_model = CreateEventArgs
+    service = "calendar"
+    side_effect = True
+    requires = (CALENDAR_EVENTS,)
+
+    async def preview(self, args: CreateEventArgs, ctx: ToolContext) -> str:
+        require_authorized(ctx.settings, ctx.store, ctx.user_id, "calendar", self.requires)
+        return create_preview(args, user_zone(ctx.settings))
+
+    async def run(self, args: CreateEventArgs, ctx: ToolContext) -> ToolResult:
+        zone = user_zone(ctx.settings)
+        body = create_body(args, zone)
+        params = {
+            "calendarId": args.calendar_id or PRIMARY,
+            "body": body,
+            "sendUpdates": "all" if args.attendees else "none",
+        }
+        created = await call_google(
+            ctx, "calendar", self.requires, lambda api: api.events().insert(**params).execute()
+        )
+        return ToolResult(
+            content={"event": event_data(created, zone)},
+            summary=f"event created: {args.summary}",
+            resource_ids=[f"event:{created.get('id')}"],
+        )
+
+
+def _fields(args: UpdateEventArgs) -> UpdateFields:
+    return UpdateFields(
+        summary=args.summary,
+        start=args.start,
+        end=args.end,
+        attendees=args.attendees,
+        location=args.location,
+        description=args.description,
+        recurrence=args.recurrence,
+    )
+
+
+def _plan_result(api: Any, plan: CalendarPlan) -> tuple[CalendarPlan, list[dict[str, Any]]]:
+    return plan, execute_plan(api, plan)
+
+
+class CalendarUpdateEvent(Tool):
+    name = "calendar_update_event"
+    description = (
+        "Change a calendar event (needs approval): only the fields given change. For a recurring event, "
+        "scope says which occurrences: this, following or all."
+    )
+    args_model = UpdateEventArgs
+    service = "calendar"
+    side_effect = True
+    requires = (CALENDAR_EVENTS,)
+
+    def _plan(self, api: Any, args: UpdateEventArgs, zone: tzinfo) -> CalendarPlan:
+        return plan_update(api, args.calendar_id or PRIMARY, args.event_id, _fields(args), args.scope, zone)
+
+    async def preview(self, args: UpdateEventArgs, ctx: ToolContext) -> str:
+        zone = user_zone(ctx.settings)
+        plan = await call_google(ctx, "calendar", self.requires, lambda api: self._plan(api, args, zone))
+        return plan.preview()
+
+    async def run(self, args: UpdateEventArgs, ctx: ToolContext) -> ToolResult:
+        zone = user_zone(ctx.settings)
+        plan, results = await call_google(
+            ctx, "calendar", self.requires, lambda api: _plan_result(api, self._plan(api, args, zone))
+        )
+        events = [event_data(r["event"], zone) for r in results if r["method"] != "delete"]
+        return ToolResult(
+            content={"changes": plan.preview(), "events": events},
+            summary=plan.lines[0].replace("Update", "updated", 1),
+            resource_ids=[f"event:{r['event'].get('id')}" for r in results],
+        )
+
+
+class CalendarDeleteEvent(Tool):
+    name = "calendar_delete_event"
+    description = (
+        "Delete a calendar event (needs approval); attendees are notified. For a recurring event, scope "
+        "says which occurrences: this, following or all."
+    )
+    args_model = DeleteEventArgs
+    service = "calendar"
+    side_effect = True
+    requires = (CALENDAR_EVENTS,)
+
+    def _plan(self, api: Any, args: DeleteEventArgs, zone: tzinfo) -> CalendarPlan:
+        return plan_delete(api, args.calendar_id or PRIMARY, args.event_id, args.scope, zone)
+
+    async def preview(self, args: DeleteEventArgs, ctx: ToolContext) -> str:
+        zone = user_zone(ctx.settings)
+        plan = await call_google(ctx, "calendar", self.requires, lambda api: self._plan(api, args, zone))
+        return plan.preview()
+
+    async def run(self, args: DeleteEventArgs, ctx: ToolContext) -> ToolResult:
+        zone = user_zone(ctx.settings)
+        plan, results = await call_google(
+            ctx, "calendar", self.requires, lambda api: _plan_result(api, self._plan(api, args, zone))
+        )
+        return ToolResult(
+            content={"changes": plan.preview()},
+            summary=plan.lines[0].replace("Delete", "deleted", 1),
+            resource_ids=[f"event:{r['event'].get('id')}" for r in results],
+        )
+
+
+CALENDAR_TOOLS: tuple[type[Tool], ...] = (
+    CalendarListEvents,
+    CalendarFreeBusy,
+    CalendarCreateEvent,
+    CalendarUpdateEvent,
+    CalendarDeleteEvent,
+)

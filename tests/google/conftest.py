@@ -1,0 +1,3 @@
+from tests.google.support import rig
+
+__all__ = ["rig"]
