@@ -39,7 +39,7 @@ def list_tools(settings: Settings, *, as_json: bool) -> None:
 def _parse_arguments(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UsageError(
             f"--args is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None

@@ -1,0 +1,93 @@
+"""The closed set of events a turn emits; the CLI prints them, the TUI renders them, the server sends them as SSE.
+
+``type`` doubles as the SSE event name of the HTTP contract.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    def payload(self) -> dict[str, Any]:
+        """The event's data without its ``type`` (the SSE ``data:`` field)."""
+        return self.model_dump(mode="json", exclude={"type"})
+
+
+class SessionStarted(_Event):
+    type: Literal["session"] = "session"
+    session_id: str
+    turn_id: str
+    resumed: bool = False
+
+
+class TextDelta(_Event):
+    type: Literal["token"] = "token"
+    text: str
+
+
+class ToolCallStarted(_Event):
+    type: Literal["tool_start"] = "tool_start"
+    call_id: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolCallFinished(_Event):
+    type: Literal["tool_end"] = "tool_end"
+    call_id: str
+    tool: str
+    ok: bool
+    summary: str = ""
+    status: Literal["done", "failed", "denied", "awaiting_approval"] = "done"
+
+
+class ApprovalRequired(_Event):
+    type: Literal["approval_required"] = "approval_required"
+    id: str
+    tool: str
+    preview: str
+    expires_at: str | None = None
+
+
+class PlanUpdated(_Event):
+    type: Literal["plan"] = "plan"
+    steps: list[dict[str, str]]
+
+
+class Usage(BaseModel):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Done(_Event):
+    type: Literal["done"] = "done"
+    response: str
+    session_id: str
+    tools_used: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    pending_approvals: list[str] = Field(default_factory=list)
+    incomplete: bool = False
+
+
+class Error(_Event):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+Event = Annotated[
+    SessionStarted
+    | TextDelta
+    | ToolCallStarted
+    | ToolCallFinished
+    | ApprovalRequired
+    | PlanUpdated
+    | Done
+    | Error,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,0 +1,84 @@
+"""The typed per-turn state passed to the flow as PocketFlow's ``shared``.
+
+Nodes keep nothing in their own attributes: one flow object serves many
+concurrent turns, and PocketFlow copies nodes shallowly at every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pa_cli.agent.events import Event
+
+if TYPE_CHECKING:
+    from pa_cli.agent.llm import AssistantLLM, HistoryItem, ToolOutcome
+    from pa_cli.config import Settings
+    from pa_cli.store import Store
+    from pa_cli.tools.registry import ToolRegistry
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """What a front-end shows a person before a side effect runs."""
+
+    id: str
+    tool: str
+    preview: str
+    arguments: dict[str, Any]
+
+
+#: Asked for a decision on a side effect: True approve, False deny, None "not now" (the turn suspends).
+Approver = Callable[[ApprovalRequest], Awaitable[bool | None]]
+Emit = Callable[[Event], Awaitable[None]]
+
+
+@dataclass
+class ProposedToolCall:
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class TurnState:
+    settings: Settings
+    store: Store
+    registry: ToolRegistry
+    llm: AssistantLLM
+    emit: Emit
+    user_id: int
+    session_id: str
+    turn_id: str
+    user_message: str
+    system_prompt: str
+    history: list[HistoryItem]
+    attached_context: str | None = None
+    approver: Approver | None = None
+    frontend: str = "cli"
+    client_id: str | None = None
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    pending_calls: list[ProposedToolCall] = field(default_factory=list)
+    pending_approvals: list[str] = field(default_factory=list)
+    answer_parts: list[str] = field(default_factory=list)
+    tools_used: list[str] = field(default_factory=list)
+    steps: int = 0
+    step_limit_reached: bool = False
+    finished: bool = False
+
+    @property
+    def answer(self) -> str:
+        return "".join(self.answer_parts)
+
+    @property
+    def untrusted_in_context(self) -> bool:
+        """Mail bodies, event text or MCP output are in this turn: `allow` policies fall back to `ask`."""
+        return any(o.untrusted for o in self.outcomes)
+
+    async def stream_answer(self, text: str) -> None:
+        from pa_cli.agent.events import TextDelta
+
+        if text:
+            self.answer_parts.append(text)
+            await self.emit(TextDelta(text=text))

@@ -1,0 +1,229 @@
+"""One tool call of a turn: find the tool, repair its arguments, gate side effects, run it, record it.
+
+Side effects never run without a decision from the user: the approval is
+stored bound to the exact arguments, shown through the front-end's approver,
+and, when no decision can be had now, the turn suspends until
+``pa approve ID`` / ``POST .../approvals/{id}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from pa_cli.agent.context import build_turn_context
+from pa_cli.agent.events import ApprovalRequired, PlanUpdated, ToolCallFinished, ToolCallStarted
+from pa_cli.agent.state import ApprovalRequest, ProposedToolCall, TurnState
+from pa_cli.tools.base import Tool, ToolContext, ToolResult
+
+if TYPE_CHECKING:
+    from pa_cli.agent.llm import ToolOutcome
+
+MAX_RESULT_CHARS = 20_000
+
+
+def tool_context(state: TurnState) -> ToolContext:
+    return ToolContext(
+        settings=state.settings,
+        store=state.store,
+        user_id=state.user_id,
+        session_id=state.session_id,
+        frontend=state.frontend,
+        client_id=state.client_id,
+    )
+
+
+def result_text(result: ToolResult) -> str:
+    """The tool result as the JSON text the LLM reads (bounded)."""
+    body = json.dumps(
+        {"ok": result.ok, "summary": result.summary, "content": result.content},
+        ensure_ascii=False,
+        default=str,
+    )
+    if len(body) > MAX_RESULT_CHARS:
+        body = body[:MAX_RESULT_CHARS] + "... [truncated]"
+    return body
+
+
+def _outcome(call: ProposedToolCall, result: ToolResult, arguments: dict[str, Any]) -> ToolOutcome:
+    from pa_cli.agent.llm import ToolOutcome
+
+    return ToolOutcome(
+        tool=call.tool,
+        arguments=arguments,
+        ok=result.ok,
+        content=result_text(result),
+        untrusted=result.untrusted,
+    )
+
+
+async def _repair_arguments(
+    state: TurnState, tool: Tool, call: ProposedToolCall
+) -> tuple[BaseModel | None, str]:
+    """Validate; on failure ask the LLM once (PersonalAssistantToolCall, or Planning for plans)."""
+    try:
+        return tool.args_model.model_validate(call.arguments), ""
+    except ValidationError as exc:
+        error = _validation_message(exc)
+    from pa_cli.agent.context import tool_specs
+
+    ctx = build_turn_context(state)
+    if tool.name == "plan_update":
+        steps = await state.llm.plan(ctx)
+        repaired: dict[str, Any] = {"steps": [{"title": s, "status": "pending"} for s in steps]}
+    else:
+        spec = next(
+            (
+                s
+                for s in tool_specs(state.registry, state.settings, state.store, state.user_id)
+                if s.name == tool.name
+            ),
+            None,
+        )
+        if spec is None:
+            return None, error
+        repaired = await state.llm.fill_tool_arguments(ctx, spec, call.arguments, error)
+    try:
+        args = tool.args_model.model_validate(repaired)
+    except ValidationError as exc:
+        return None, _validation_message(exc)
+    call.arguments = args.model_dump(mode="json", exclude_none=True)
+    return args, ""
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid arguments: " + "; ".join(parts)
+
+
+async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome | None:
+    """Run one call to completion; None when it awaits an approval (the turn will suspend)."""
+    from pa_cli.tools.policy import decide_policy
+    from pa_cli.tools.registry import execute_tool
+
+    await state.emit(ToolCallStarted(call_id=call.call_id, tool=call.tool, arguments=call.arguments))
+    tool = state.registry.find(call.tool)
+    if tool is None:
+        names = ", ".join(state.registry.names())
+        return await _finish(
+            state, call, ToolResult(ok=False, summary=f"no tool named {call.tool!r}; tools: {names}")
+        )
+    args, error = await _repair_arguments(state, tool, call)
+    if args is None:
+        return await _finish(state, call, ToolResult(ok=False, summary=error))
+    policy = decide_policy(tool, state.settings, state.untrusted_in_context)
+    if policy == "deny":
+        return await _finish(
+            state,
+            call,
+            ToolResult(ok=False, summary=f"{tool.name} is denied by policy (tools.policy.{tool.name})"),
+        )
+    approval_id = preview = None
+    if tool.side_effect and policy == "ask":
+        decision, approval_id, preview = await _ask_approval(state, tool, call, args)
+        if decision is None:
+            await _record_waiting(state, call, approval_id)
+            return None
+        if not decision:
+            return await _finish(
+                state,
+                call,
+                ToolResult(ok=False, summary="the user denied this action; it did not run"),
+                "denied",
+            )
+    if tool.name not in state.tools_used:
+        state.tools_used.append(tool.name)
+    result = await execute_tool(
+        tool, call.arguments, tool_context(state), approval_id=approval_id, preview=preview
+    )
+    if approval_id is not None:
+        state.store.approvals.mark_executed(approval_id, result.summary)
+    if tool.name == "plan_update" and result.ok:
+        await state.emit(PlanUpdated(steps=state.store.plans.get(state.session_id)))
+    return await _finish(state, call, result)
+
+
+async def _ask_approval(
+    state: TurnState, tool: Tool, call: ProposedToolCall, args: BaseModel
+) -> tuple[bool | None, str, str]:
+    preview = await tool.preview(args, tool_context(state))
+    approval = state.store.approvals.create(
+        user_id=state.user_id,
+        session_id=state.session_id,
+        tool=tool.name,
+        arguments=call.arguments,
+        preview=preview,
+        tool_call_id=call.call_id,
+    )
+    expires = approval.expires_at.isoformat() if approval.expires_at else None
+    await state.emit(ApprovalRequired(id=approval.id, tool=tool.name, preview=preview, expires_at=expires))
+    if state.approver is None:
+        return None, approval.id, preview
+    decision = await state.approver(ApprovalRequest(approval.id, tool.name, preview, call.arguments))
+    if decision is not None:
+        state.store.approvals.decide(approval.id, approved=decision, frontend=state.frontend)
+    return decision, approval.id, preview
+
+
+async def _record_waiting(state: TurnState, call: ProposedToolCall, approval_id: str) -> None:
+    state.pending_approvals.append(approval_id)
+    state.store.messages.add(
+        state.session_id,
+        "tool",
+        "awaiting approval",
+        status="incomplete",
+        tool_name=call.tool,
+        tool_call_id=call.call_id,
+        data={
+            "turn_id": state.turn_id,
+            "arguments": call.arguments,
+            "approval_id": approval_id,
+            "state": "awaiting_approval",
+        },
+    )
+    await state.emit(
+        ToolCallFinished(
+            call_id=call.call_id,
+            tool=call.tool,
+            ok=False,
+            summary="awaiting approval",
+            status="awaiting_approval",
+        )
+    )
+
+
+async def _finish(
+    state: TurnState, call: ProposedToolCall, result: ToolResult, status: str | None = None
+) -> ToolOutcome:
+    outcome = _outcome(call, result, call.arguments)
+    state.store.messages.add(
+        state.session_id,
+        "tool",
+        result.summary or ("ok" if result.ok else "failed"),
+        tool_name=call.tool,
+        tool_call_id=call.call_id,
+        data={
+            "turn_id": state.turn_id,
+            "arguments": call.arguments,
+            "ok": result.ok,
+            "content": outcome.content,
+            "untrusted": result.untrusted,
+            "state": status or ("done" if result.ok else "failed"),
+        },
+    )
+    final_status = status or ("done" if result.ok else "failed")
+    await state.emit(
+        ToolCallFinished(
+            call_id=call.call_id,
+            tool=call.tool,
+            ok=result.ok,
+            summary=result.summary,
+            status=final_status,
+        )
+    )
+    return outcome
