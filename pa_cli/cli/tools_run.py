@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.cli import runtime
-from pa_cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest
@@ -25,14 +25,20 @@ def list_tools(settings: Settings, *, as_json: bool) -> None:
     if as_json:
         runtime.print_json({"tools": rows})
         return
+    if not runtime.stdout_is_tty():
+        for row in rows:
+            state = "authorized" if row["authorized"] else "not authorized"
+            note = f"  ({row['note']})" if row.get("note") else ""
+            approval = "  [asks first]" if row["side_effect"] else ""
+            sys.stdout.write(f"{row['name']}\t{state}{approval}{note}\n")
+        return
     from rich.table import Table
 
     table = Table("tool", "authorized", "approval", "description", box=None, pad_edge=False)
     for row in rows:
-        authorized = "yes" if row["authorized"] else f"no ({row['note']})" if row.get("note") else "no"
-        table.add_row(
-            row["name"], authorized, "asks" if row["side_effect"] else "", row["description"].split("\n")[0]
-        )
+        authorized = "yes" if row["authorized"] else f"no: {row['note']}" if row.get("note") else "no"
+        summary = row["description"].split("\n")[0]
+        table.add_row(row["name"], authorized, "asks first" if row["side_effect"] else "", summary)
     runtime.out().print(table)
 
 
@@ -75,6 +81,8 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
     assert result is not None
     if as_json:
         runtime.print_json(result.model_dump(mode="json"))
+    elif not result.ok:
+        sys.stderr.write(f"error: {result.summary}\n")
     else:
         if result.content is not None:
             body = (
@@ -84,8 +92,11 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
             )
             sys.stdout.write(body + "\n")
         if result.summary:
-            sys.stderr.write(("" if result.ok else "error: ") + result.summary + "\n")
-    return EXIT_OK if result.ok else EXIT_FAILURE
+            sys.stderr.write(result.summary + "\n")
+    if result.ok:
+        return EXIT_OK
+    error = result.content.get("error", {}) if isinstance(result.content, dict) else {}
+    return EXIT_AUTH if error.get("code") == "authorization_needed" else EXIT_FAILURE
 
 
 def _approver(yes: bool) -> Any:

@@ -1,0 +1,85 @@
+"""`pa tools list` and `pa tools run` through the real command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import PaRunner
+
+
+@pytest.fixture(autouse=True)
+def _file_secrets(pa: PaRunner) -> None:
+    pa.extra_env.update({"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "pw"})
+
+
+def test_tools_list_json_has_every_contract_tool_and_authorization(pa: PaRunner) -> None:
+    listed = pa("tools", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    tools = {t["name"]: t for t in json.loads(listed.stdout)["tools"]}
+    expected = {
+        "plan_update", "plan_show", "fs_list", "fs_read", "fs_write", "fs_delete",
+        "system_prompt_show", "system_prompt_update", "gmail_search", "gmail_read", "gmail_draft",
+        "gmail_send", "calendar_list_events", "calendar_free_busy", "calendar_create_event",
+        "calendar_update_event", "calendar_delete_event",
+    }  # fmt: skip
+    assert expected <= set(tools)
+    assert tools["fs_write"]["authorized"] is True
+    assert tools["gmail_send"]["authorized"] is False
+    assert "pa tools authorize gmail" in tools["gmail_send"]["note"]
+    assert tools["fs_write"]["schema"]["required"] == ["path", "content"]
+
+
+def test_tools_list_table_marks_unauthorized_tools(pa: PaRunner) -> None:
+    listed = pa("tools", "list")
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("gmail_search"))
+    assert "not authorized" in line and "pa tools authorize gmail" in line
+
+
+def test_draft_only_mode_hides_gmail_send(pa: PaRunner) -> None:
+    pa("config", "set", "gmail.mode", "draft_only")
+    names = [t["name"] for t in json.loads(pa("tools", "list", "--json").stdout)["tools"]]
+    assert "gmail_send" not in names and "gmail_draft" in names
+
+
+def test_tools_run_writes_and_reads_the_virtual_file_system(pa: PaRunner) -> None:
+    wrote = pa("tools", "run", "fs_write", "--args", '{"path": "notes/a.md", "content": "hello"}')
+    assert wrote.returncode == 0, wrote.stderr
+    read = pa("tools", "run", "fs_read", "--args", '{"path": "/notes/a.md"}', "--json")
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout)["content"]["content"] == "hello"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fs_read", "--args", "{not json"], "not valid JSON"),
+        (["fs_read", "--args", "[1, 2]"], "must be a JSON object"),
+        (["fs_read", "--args", '{"nope": 1}'], "fs_read: path"),
+        (["teleport"], "no tool named 'teleport'"),
+    ],
+)
+def test_tools_run_bad_input_is_a_one_line_usage_error(pa: PaRunner, args: list[str], message: str) -> None:
+    result = pa("tools", "run", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_tools_run_side_effect_waits_for_approval(pa: PaRunner) -> None:
+    result = pa("tools", "run", "system_prompt_update", "--args", '{"text": "Speak like a pirate."}')
+    assert result.returncode == 0, result.stderr
+    approval_id = result.stderr.split("pa approve ")[1].split("`")[0]
+    assert "Speak like a pirate." in result.stderr
+    assert "pirate" not in pa("tools", "run", "system_prompt_show").stdout
+    approved = pa("approve", approval_id)
+    assert approved.returncode == 0, approved.stderr
+    assert "pirate" in pa("tools", "run", "system_prompt_show").stdout
+
+
+def test_tools_run_unauthorized_google_tool_exits_3(pa: PaRunner) -> None:
+    result = pa("tools", "run", "gmail_search", "--args", '{"query": "from:boss"}')
+    assert result.returncode == 3
+    assert "pa tools authorize gmail" in result.stderr
