@@ -173,3 +173,35 @@ def test_dropped_stream_keeps_the_question_and_marks_the_partial_answer(llm: Fak
     roles = [(m["role"], m["status"]) for m in shown["messages"]]
     assert roles[0] == ("user", "complete")
     assert all(status != "streaming" for _, status in roles)
+
+
+def test_ctrl_c_mid_stream_keeps_the_session_consistent(llm: FakeLLM, pa: PaRunner) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    llm.reply_text(thinking("word " * 200), chunk_size=10, delay_between_chunks_ms=30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pa_cli", "ask", "write a long essay"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=pa.env(),
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.read(20)  # the answer has started streaming
+    assert b"word" in first
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert b"Traceback" not in err
+    time.sleep(0.1)
+    listed = json.loads(pa("history", "list", "--json").stdout)
+    messages = json.loads(pa("history", "show", listed[0]["id"], "--json").stdout)["messages"]
+    assert (messages[0]["role"], messages[0]["content"]) == ("user", "write a long essay")
+    assert (messages[1]["role"], messages[1]["status"]) == ("assistant", "incomplete")
+    assert messages[1]["content"].startswith("word")
