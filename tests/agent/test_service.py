@@ -24,7 +24,8 @@ from tests.agent.scripts import thinking
 def service(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> AgentService:
     for key, value in fake_llm.env("openai-generic").items():
         monkeypatch.setenv(key, value)
-    return AgentService.open(load_settings())
+    # The client-side rate limit (60/min by default) is tested on its own; here it would only pace the test.
+    return AgentService.open(load_settings({"llm.requests_per_minute": 100_000}))
 
 
 async def collect(events: Any) -> list[Event]:

@@ -1,0 +1,397 @@
+"""The agent's LLM calls: the four BAML functions behind one small, typed facade.
+
+``AssistantLLM`` streams every call (so a plain question is one request whose answer
+arrives as deltas), and owns the fault handling around it:
+
+- a process-wide token bucket (``llm.requests_per_minute``) before each request;
+- retries with exponential backoff and jitter on 429, 5xx, timeouts and dropped
+  streams, at most ``llm.max_retries`` of them, then one clear ``LLMError``;
+- a reply that does not parse is asked for once more with the parse error fed back,
+  then reported as ``bad_output``;
+- text already streamed to the user is never streamed twice: after a retry only what
+  extends it is emitted, and a retry that says something else fails the call.
+
+BAML logs every prompt and reply to stderr by default, and prompts hold mail bodies:
+the generated client is imported lazily (it costs ~170 ms) with logging switched off,
+unless ``PA_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pa_cli.agent.llm_faults import (
+    Retry,
+    Transient,
+    Watchdog,
+    backoff_delay,
+    classify_http,
+    parse_feedback,
+    raw_text,
+    stream_finished,
+)
+from pa_cli.agent.llm_registry import ClientSpec, build_registry, client_spec
+from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
+from pa_cli.agent.llm_types import (
+    HistoryItem,
+    LLMError,
+    ProposedCall,
+    Thinking,
+    ToolOutcome,
+    ToolSpec,
+    TurnContext,
+    Usage,
+)
+from pa_cli.agent.rate_limit import TokenBucket, shared_bucket
+
+if TYPE_CHECKING:
+    from pa_cli.config import Settings
+
+__all__ = [
+    "AssistantLLM",
+    "HistoryItem",
+    "LLMError",
+    "ProposedCall",
+    "Thinking",
+    "ToolOutcome",
+    "ToolSpec",
+    "TurnContext",
+    "Usage",
+    "load_baml",
+]
+
+log = logging.getLogger(__name__)
+
+Delta = Callable[[str], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def load_baml() -> Any:
+    """Import the generated client with BAML's logging off (unless PA_DEBUG=1)."""
+    debug = os.environ.get("PA_DEBUG") == "1"
+    if not debug:
+        os.environ["BAML_LOG"] = "off"  # read when baml_py loads
+    from baml_py.logging import set_log_level
+
+    from pa_cli import baml_client
+
+    if not debug:
+        set_log_level("OFF")  # in case baml_py was loaded before
+    return baml_client
+
+
+_END: Any = object()
+
+
+async def _next_partial(partials: AsyncIterator[Any], abort: Any) -> Any:
+    """The next partial result, or ``_END``; a cancellation aborts the request first.
+
+    BAML's stream iterator blocks the event loop for up to 5 s (joining its worker
+    thread) if it is interrupted while the request is still running, so the wait for
+    each partial is shielded and the request aborted before the iterator unwinds.
+    """
+
+    async def step() -> Any:
+        try:
+            return await anext(partials)
+        except StopAsyncIteration:
+            return _END
+
+    pending = asyncio.ensure_future(step())
+    try:
+        return await asyncio.shield(pending)
+    except asyncio.CancelledError:
+        abort.abort()
+        await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved: no "exception never retrieved" noise
+        raise
+
+
+class AnswerStream:
+    """Turns growing partial answers into deltas, each piece of text emitted once.
+
+    BAML's partial JSON strings can show half-decoded escapes (a lone trailing backslash
+    before ``\\n``, ``\\u00e`` before ``é``): with ``json_escapes`` the text from such a
+    point on is held back until it settles or the final answer arrives.
+    """
+
+    def __init__(self, on_delta: Delta | None, *, json_escapes: bool) -> None:
+        self.on_delta = on_delta
+        self.json_escapes = json_escapes
+        self.sent = ""
+
+    def _stable(self, text: str) -> str:
+        if self.json_escapes:
+            cut = text.find("\\u")
+            if cut >= 0:
+                text = text[:cut]
+            if text.endswith("\\"):
+                text = text[:-1]
+        return text
+
+    async def offer(self, partial: str) -> None:
+        text = self._stable(partial)
+        if len(text) > len(self.sent) and text.startswith(self.sent):
+            delta, self.sent = text[len(self.sent) :], text
+            if self.on_delta is not None:
+                await self.on_delta(delta)
+
+    async def finish(self, final: str) -> None:
+        """Emit what the final text adds; fail if it contradicts what was already sent."""
+        if not final.startswith(self.sent):
+            raise LLMError(
+                "unavailable",
+                "the LLM's answer was interrupted and the retry gave a different one",
+                hint="ask again",
+            )
+        if len(final) > len(self.sent):
+            delta, self.sent = final[len(self.sent) :], final
+            if self.on_delta is not None:
+                await self.on_delta(delta)
+
+
+class AssistantLLM:
+    """The agent's four LLM functions for one provider configuration."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        api_key: str | None = None,
+        retry_base_delay: float = 1.0,
+        rate_limiter: TokenBucket | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.spec: ClientSpec = client_spec(settings, api_key)
+        self.max_retries = settings.llm.max_retries
+        self.timeout_seconds = settings.llm.timeout_seconds
+        self.retry_base_delay = retry_base_delay
+        self.usage = Usage()
+        self._bucket = rate_limiter or shared_bucket(self.spec.endpoint, settings.llm.requests_per_minute)
+        self._sleep = sleep
+        self._registry: Any = None
+
+    # ------------------------------------------------------------------ the four functions
+
+    async def think(self, ctx: TurnContext, on_answer_delta: Delta | None = None) -> Thinking:
+        """PersonalAssistantThinking, streamed: the answer's text goes to ``on_answer_delta`` as it grows."""
+        baml = self._baml()
+        catalog = self._catalog(baml, ctx.tools)
+        answer = AnswerStream(on_answer_delta, json_escapes=True)
+
+        async def on_partial(partial: Any) -> None:
+            text = getattr(partial, "answer", None)
+            if isinstance(text, str) and not getattr(partial, "tool_calls", None):
+                await answer.offer(text)
+
+        def start(options: dict[str, Any], feedback: str | None) -> Any:
+            options["tb"] = catalog.thinking_builder
+            return baml.b.stream.PersonalAssistantThinking(
+                turn=turn_input(baml.types, ctx, feedback), baml_options=options
+            )
+
+        final, raw_text = await self._call("think", start, on_partial)
+        parsed = final.model_dump()
+        calls = catalog.calls_from(parsed, extract_json(raw_text))
+        text = parsed.get("answer")
+        text = text if isinstance(text, str) else None
+        if text is not None and not calls:
+            await answer.finish(text)
+        return Thinking(thought=str(parsed.get("thought") or ""), tool_calls=calls, answer=text)
+
+    async def respond(self, ctx: TurnContext, on_delta: Delta) -> str:
+        """PersonalAssistantResponse: the final answer as plain text, streamed to ``on_delta``."""
+        baml = self._baml()
+        answer = AnswerStream(on_delta, json_escapes=False)
+
+        async def on_partial(partial: Any) -> None:
+            if isinstance(partial, str):
+                await answer.offer(partial)
+
+        def start(options: dict[str, Any], feedback: str | None) -> Any:
+            return baml.b.stream.PersonalAssistantResponse(
+                turn=turn_input(baml.types, ctx, feedback), baml_options=options
+            )
+
+        final, _ = await self._call("respond", start, on_partial)
+        text = final if isinstance(final, str) else str(final or "")
+        await answer.finish(text)
+        return text
+
+    async def plan(self, ctx: TurnContext) -> list[str]:
+        """PersonalAssistantPlanning: the request broken into ordered steps."""
+        baml = self._baml()
+
+        def start(options: dict[str, Any], feedback: str | None) -> Any:
+            return baml.b.stream.PersonalAssistantPlanning(
+                turn=turn_input(baml.types, ctx, feedback), baml_options=options
+            )
+
+        final, _ = await self._call("plan", start, None)
+        return [step.strip() for step in final.steps if isinstance(step, str) and step.strip()]
+
+    async def fill_tool_arguments(
+        self, ctx: TurnContext, tool: ToolSpec, previous: dict[str, Any], error: str
+    ) -> dict[str, Any]:
+        """PersonalAssistantToolCall: ``tool``'s arguments again, after ``error`` rejected ``previous``."""
+        baml = self._baml()
+        catalog = self._catalog(baml, [dataclasses.replace(tool, available=True)])
+        builder = catalog.arguments_builder(tool.name)
+        info = tool_info(baml.types, tool)
+
+        def start(options: dict[str, Any], feedback: str | None) -> Any:
+            if builder is not None:
+                options["tb"] = builder
+            return baml.b.stream.PersonalAssistantToolCall(
+                turn=turn_input(baml.types, ctx, feedback),
+                tool=info,
+                previous_arguments=json.dumps(previous, ensure_ascii=False, default=str),
+                error=error[:2000],
+                baml_options=options,
+            )
+
+        final, raw_text = await self._call("fill_tool_arguments", start, None)
+        raw = extract_json(raw_text)
+        arguments: dict[str, Any] = catalog.from_parsed(tool.name, final.model_dump(), raw)
+        return arguments
+
+    # ------------------------------------------------------------------ machinery
+
+    def _baml(self) -> Any:
+        self.spec.check()
+        baml = load_baml()
+        if self._registry is None:
+            self._registry = build_registry(self.spec)
+        return baml
+
+    def _catalog(self, baml: Any, tools: list[ToolSpec]) -> Any:
+        from pa_cli.agent.llm_catalog import catalog_for
+
+        try:
+            return catalog_for(baml, tools)
+        except Exception as exc:
+            log.debug("building BAML types for the tools failed: %s", type(exc).__name__)
+            raise LLMError("config", "the tools' argument schemas could not be given to the LLM") from None
+
+    async def _call(
+        self,
+        what: str,
+        start: Callable[[dict[str, Any], str | None], Any],
+        on_partial: Callable[[Any], Awaitable[None]] | None,
+    ) -> tuple[Any, str | None]:
+        """Run one streamed BAML function with rate limiting, retries and one re-ask on bad output."""
+        failures = 0
+        feedback: str | None = None
+        while True:
+            try:
+                return await self._attempt(start, on_partial, feedback)
+            except Retry as retry:
+                if feedback is not None:
+                    raise LLMError(
+                        "bad_output",
+                        "the LLM's reply could not be understood, even after asking again",
+                        hint="try again, or a different llm.model",
+                    ) from None
+                log.debug("%s: reply did not parse, asking again", what)
+                feedback = retry.feedback
+            except Transient as fault:
+                failures += 1
+                if failures > self.max_retries:
+                    raise self._give_up(fault, failures) from None
+                delay = backoff_delay(failures, self.retry_base_delay)
+                log.debug("%s: %s; retry %d in %.2fs", what, fault.what, failures, delay)
+                await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        start: Callable[[dict[str, Any], str | None], Any],
+        on_partial: Callable[[Any], Awaitable[None]] | None,
+        feedback: str | None,
+    ) -> tuple[Any, str | None]:
+        import baml_py
+        from baml_py import errors
+
+        await self._bucket.acquire()
+        collector = baml_py.Collector()
+        abort = baml_py.AbortController()
+        options: dict[str, Any] = {
+            "client_registry": self._registry,
+            "collector": collector,
+            "abort_controller": abort,
+        }
+        # BAML's own timeouts start once response headers arrive: this one covers a
+        # server that accepts the connection and never answers.
+        watchdog = Watchdog(abort, self.timeout_seconds)
+        finished = False
+        partials: AsyncIterator[Any] | None = None
+        try:
+            stream = start(options, feedback)
+            partials = aiter(stream)
+            while (partial := await _next_partial(partials, abort)) is not _END:
+                watchdog.stop()
+                if on_partial is not None:
+                    await on_partial(partial)
+            final = await stream.get_final_response()
+            finished = True
+            if not stream_finished(collector):
+                raise Transient("unavailable", "the stream ended before the reply was complete")
+            return final, raw_text(collector)
+        except errors.BamlValidationError as exc:
+            if not stream_finished(collector):
+                raise Transient("unavailable", "the stream ended before the reply was complete") from None
+            raise Retry(parse_feedback(exc.message)) from None
+        except errors.BamlClientFinishReasonError:
+            raise Retry("it was cut off by the length limit; reply more briefly") from None
+        except errors.BamlClientHttpError as exc:
+            raise classify_http(exc.status_code) from None
+        except errors.BamlTimeoutError:
+            raise Transient("timeout", "no reply in time") from None
+        except errors.BamlAbortError:
+            if watchdog.fired:
+                raise Transient("timeout", "no reply in time") from None
+            raise
+        except errors.BamlInvalidArgumentError:
+            raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
+        finally:
+            watchdog.stop()
+            if not finished:
+                abort.abort()
+            if partials is not None and hasattr(partials, "aclose"):
+                await partials.aclose()
+            self._count(collector)
+
+    def _count(self, collector: Any) -> None:
+        usage = collector.usage
+        self.usage.add(
+            Usage(
+                input_tokens=usage.input_tokens or 0,
+                output_tokens=usage.output_tokens or 0,
+                calls=len(collector.logs),
+            )
+        )
+
+    def _give_up(self, fault: Transient, attempts: int) -> LLMError:
+        name = f"the {self.spec.provider} LLM"
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if fault.code == "rate_limited":
+            return LLMError(
+                "rate_limited",
+                f"{name} is refusing requests as too many ({fault.what}; {tries})",
+                hint="wait a minute, or lower llm.requests_per_minute",
+            )
+        if fault.code == "timeout":
+            return LLMError(
+                "timeout",
+                f"{name} did not answer within {self.timeout_seconds:g} s ({tries})",
+                hint="try again, or raise llm.timeout_seconds",
+            )
+        return LLMError(
+            fault.code, f"{name} is unavailable: {fault.what} ({tries})", hint="try again in a moment"
+        )

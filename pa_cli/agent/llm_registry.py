@@ -1,0 +1,137 @@
+"""Choose the LLM client at run time from the settings (a BAML ``ClientRegistry``).
+
+Provider, model, base URL and key come from ``settings.llm`` (and the key from the
+environment or the keyring, passed in by the caller); the generated client is never
+edited or regenerated for this. Everything here but ``build_registry`` is plain Python
+so that it costs nothing at start-up and can be tested without BAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pa_cli.agent.llm_types import LLMError
+
+if TYPE_CHECKING:
+    from baml_py import ClientRegistry
+
+    from pa_cli.config import Settings
+
+CLIENT_NAME = "PaLLM"
+
+#: settings.llm.provider -> BAML provider
+BAML_PROVIDERS: dict[str, str] = {
+    "gemini": "google-ai",
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "ollama": "ollama",
+    "openai-generic": "openai-generic",
+}
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "gemini": "https://generativelanguage.googleapis.com/v1beta",
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "ollama": "http://localhost:11434/v1",
+}
+#: Finish reasons that mean "cut off by the token limit": the reply is incomplete.
+LENGTH_FINISH_REASONS: dict[str, list[str]] = {
+    "gemini": ["MAX_TOKENS"],
+    "openai": ["length"],
+    "anthropic": ["max_tokens"],
+    "ollama": ["length"],
+    "openai-generic": ["length"],
+}
+ANTHROPIC_MAX_TOKENS = 8192
+MAX_CONNECT_SECONDS = 10.0
+#: The hard cap on one streamed request, as a multiple of llm.timeout_seconds.
+REQUEST_TIMEOUT_FACTOR = 10
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """Everything needed to build the registry; ``problem`` is a config error to raise on use."""
+
+    provider: str
+    baml_provider: str
+    model: str
+    base_url: str | None
+    timeout_seconds: float
+    options: dict[str, Any] = field(repr=False)  # holds the API key: never log it
+    problem: str | None = None
+    hint: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """What the process-wide rate limit is shared by."""
+        return f"{self.provider} {self.base_url or DEFAULT_BASE_URLS.get(self.provider, '')}"
+
+    def check(self) -> None:
+        if self.problem:
+            raise LLMError("config", self.problem, hint=self.hint)
+
+
+def http_timeouts(timeout_seconds: float) -> dict[str, int]:
+    """BAML's HTTP timeouts from llm.timeout_seconds (time to connect, to first token, between chunks).
+
+    BAML's time-to-first-token clock starts only once response headers arrive; the
+    caller (``AssistantLLM``) adds its own watchdog for a server that never answers.
+    """
+    ms = max(1, int(timeout_seconds * 1000))
+    return {
+        "connect_timeout_ms": max(1, int(min(timeout_seconds, MAX_CONNECT_SECONDS) * 1000)),
+        "time_to_first_token_timeout_ms": ms,
+        "idle_timeout_ms": ms,
+        "request_timeout_ms": ms * REQUEST_TIMEOUT_FACTOR,
+    }
+
+
+def client_spec(settings: Settings, api_key: str | None = None) -> ClientSpec:
+    from pa_cli.config import PROVIDER_KEY_ENV
+
+    llm = settings.llm
+    provider = llm.provider
+    key = api_key or (llm.api_key.get_secret_value() if llm.api_key else None)
+    options: dict[str, Any] = {
+        "model": llm.effective_model,
+        "http": http_timeouts(llm.timeout_seconds),
+        "finish_reason_deny_list": LENGTH_FINISH_REASONS[provider],
+    }
+    base_url = llm.base_url.rstrip("/") if llm.base_url else None
+    if base_url:
+        options["base_url"] = base_url
+    elif provider == "ollama":
+        options["base_url"] = DEFAULT_BASE_URLS["ollama"]
+    if key:
+        options["api_key"] = key
+    if provider == "anthropic":
+        options["max_tokens"] = ANTHROPIC_MAX_TOKENS
+    if provider == "openai-generic":
+        # openai-generic does not ask for token usage on streams unless told to.
+        options["stream_options"] = {"include_usage": True}
+    problem = hint = None
+    if provider == "openai-generic" and not base_url:
+        problem = "llm.base_url is required for the openai-generic provider"
+        hint = "set it with `pa config set llm.base_url http://host:port/v1` or PA_LLM_BASE_URL"
+    elif provider in PROVIDER_KEY_ENV and not key:
+        problem = f"no API key for the {provider} provider"
+        hint = f"set {PROVIDER_KEY_ENV[provider]} or PA_LLM_API_KEY, or store one with `pa config set-secret llm.api_key`"
+    return ClientSpec(
+        provider=provider,
+        baml_provider=BAML_PROVIDERS[provider],
+        model=llm.effective_model,
+        base_url=base_url,
+        timeout_seconds=llm.timeout_seconds,
+        options=options,
+        problem=problem,
+        hint=hint,
+    )
+
+
+def build_registry(spec: ClientSpec) -> ClientRegistry:
+    from baml_py import ClientRegistry
+
+    registry = ClientRegistry()
+    registry.add_llm_client(CLIENT_NAME, spec.baml_provider, dict(spec.options))
+    registry.set_primary(CLIENT_NAME)
+    return registry

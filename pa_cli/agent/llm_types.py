@@ -1,0 +1,95 @@
+"""The data the agent flow exchanges with the LLM layer (re-exported by ``pa_cli.agent.llm``).
+
+Plain dataclasses: cheap to import, nothing from BAML leaks out of the LLM layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pa_cli.errors import PaError
+
+LLMErrorCode = Literal["rate_limited", "unavailable", "timeout", "bad_output", "auth", "config"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """What the LLM is told about one tool."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]  # the arguments' JSON schema (pydantic's model_json_schema())
+    side_effect: bool = False
+    available: bool = True
+    note: str | None = None  # why it is unavailable, e.g. "not authorized: run `pa tools authorize gmail`"
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    role: Literal["user", "assistant", "tool"]
+    content: str
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """One tool call of the current turn and its result."""
+
+    tool: str
+    arguments: dict[str, Any]
+    ok: bool
+    content: str  # the tool's result as JSON text
+    untrusted: bool = False  # written by someone other than the user (mail, events, MCP)
+
+
+@dataclass
+class TurnContext:
+    system_prompt: str
+    now: datetime  # aware
+    timezone: str  # IANA name
+    tools: list[ToolSpec]
+    history: list[HistoryItem]
+    plan: list[dict[str, Any]]  # [{"title", "status"}]
+    user_message: str
+    attached_context: str | None = None
+    tool_outcomes: list[ToolOutcome] = field(default_factory=list)  # this turn's results so far
+
+
+@dataclass(frozen=True)
+class ProposedCall:
+    tool: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """The output of PersonalAssistantThinking: tool calls to make, or the answer."""
+
+    thought: str
+    tool_calls: list[ProposedCall]
+    answer: str | None
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0  # requests sent to the LLM, retries included
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.calls += other.calls
+
+
+class LLMError(PaError):
+    """The LLM could not be used; ``code`` says why, ``message`` is one line for the user.
+
+    Codes: rate_limited, unavailable, timeout, bad_output, auth, config. Messages never
+    contain prompt text, model output or keys.
+    """
+
+    def __init__(self, code: LLMErrorCode, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
