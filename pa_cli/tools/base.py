@@ -10,6 +10,7 @@ bodies, event text, MCP output) so the agent quotes it as such.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -59,7 +60,7 @@ class ToolContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Tool:
+class Tool(ABC):
     """Subclass and set the class attributes; implement ``run`` (and ``preview`` for side effects)."""
 
     name: ClassVar[str]
@@ -72,8 +73,9 @@ class Tool:
     #: Output comes from outside the user's control (mail, events, MCP): treat as untrusted data.
     untrusted_output: ClassVar[bool] = False
 
+    @abstractmethod
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
-        raise NotImplementedError
+        """Do the work; return data (never instructions). Raise ToolError for failures the LLM should see."""
 
     async def preview(self, args: Any, ctx: ToolContext) -> str:
         """What a person checks before approving: the exact effect, in plain words."""
