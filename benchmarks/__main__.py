@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-BENCHMARKS = ["bench_startup", "bench_fts", "bench_agent"]
+BENCHMARKS = ["bench_startup", "bench_fts", "bench_agent", "bench_tui"]
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,1 @@
+"""`pa chat`: the Textual front-end over AgentService (imported only by the chat command)."""

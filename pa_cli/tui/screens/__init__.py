@@ -1,0 +1,1 @@
+"""The chat TUI's screens: approval, system prompt, information, search."""
