@@ -21,7 +21,7 @@ def setup_google(settings: Settings, client_secrets: Path) -> None:
     )
 
 
-def authorize_google(settings: Settings, service: str, *, open_browser: bool) -> None:
+def authorize_google(settings: Settings, service: str, *, open_browser: bool, timeout_seconds: float) -> None:
     from pa_cli.google.oauth import authorize
     from pa_cli.secrets import open_secret_store
     from pa_cli.store import open_store
@@ -46,8 +46,9 @@ def authorize_google(settings: Settings, service: str, *, open_browser: bool) ->
         service,
         open_browser=open_browser,
         on_url=show_url,
+        timeout_seconds=timeout_seconds,
     )
-    sys.stderr.write(f"{service} authorized ({', '.join(result.scopes)})\n")
+    sys.stderr.write(result.message + "\n")
 
 
 def revoke_google(settings: Settings, service: str) -> None:
@@ -56,5 +57,9 @@ def revoke_google(settings: Settings, service: str) -> None:
     from pa_cli.store import open_store
 
     store = open_store(settings)
-    revoke(settings, store, open_secret_store(settings.app_paths), store.users.local_user().id, service)
-    sys.stderr.write(f"{service} access revoked at Google and deleted locally\n")
+    cleared = revoke(
+        settings, store, open_secret_store(settings.app_paths), store.users.local_user().id, service
+    )
+    also = [s for s in cleared if s != service]
+    note = f" (Google revokes the whole grant, so {', '.join(also)} was cleared too)" if also else ""
+    sys.stderr.write(f"{service} access revoked at Google and deleted locally{note}\n")

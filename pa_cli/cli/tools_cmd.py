@@ -64,11 +64,14 @@ def authorize(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the authorization URL instead of opening a browser.")
     ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for the browser to come back.")
+    ] = 300,
 ) -> None:
     """Authorize pa to use a Google service (OAuth with a loopback redirect)."""
     from pa_cli.cli.google_run import authorize_google
 
-    authorize_google(runtime.load(), service.value, open_browser=not no_browser)
+    authorize_google(runtime.load(), service.value, open_browser=not no_browser, timeout_seconds=timeout)
 
 
 @app.command("revoke")

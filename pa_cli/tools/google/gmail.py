@@ -198,6 +198,9 @@ class _MailTool(Tool):
 
 
 class GmailDraft(_MailTool):
+    # DESIGN lists only gmail_send as a Gmail side effect: a draft stays in the user's mailbox,
+    # unsent, for them to review (`tools.policy.gmail_draft = ask` adds an approval anyway).
+    side_effect = False
     name = "gmail_draft"
     description = (
         "Create a Gmail draft (nothing is sent). With reply_to_message_id the draft is a reply in "

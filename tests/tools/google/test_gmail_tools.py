@@ -20,16 +20,18 @@ def gmail(rig: GoogleRig) -> GoogleRig:
     return rig
 
 
+READERS = ("gmail_search", "gmail_read", "calendar_list_events", "calendar_free_busy")
+
+
 def test_the_nine_google_tools_declare_their_service_scopes_and_trust() -> None:
     tools = {tool.name: tool for tool in google_tools()}
     assert tuple(tools) == GOOGLE_TOOL_NAMES
     for name, tool in tools.items():
         assert tool.service == name.split("_")[0]
         assert tool.requires, name
-        assert tool.untrusted_output == (not tool.side_effect)
+        assert tool.untrusted_output == (name in READERS)
     side_effects = {name for name, tool in tools.items() if tool.side_effect}
-    assert side_effects == {
-        "gmail_draft",
+    assert side_effects == {  # DESIGN: a draft is not a side effect (nothing leaves the mailbox)
         "gmail_send",
         "calendar_create_event",
         "calendar_update_event",
