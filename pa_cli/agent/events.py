@@ -77,6 +77,7 @@ class Error(_Event):
     type: Literal["error"] = "error"
     code: str
     message: str
+    hint: str | None = None
 
 
 Event = Annotated[

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent.events import Error, Event, SessionStarted
@@ -95,8 +96,9 @@ class AgentService:
             uid, session.id, turn_id, message, context, history, approver, frontend, client_id
         )
         started = SessionStarted(session_id=session.id, turn_id=turn_id, resumed=resumed)
-        async for event in self._drive(state, queue, started):
-            yield event
+        async with aclosing(self._drive(state, queue, started)) as events:
+            async for event in events:
+                yield event
 
     async def resume(
         self,
@@ -132,8 +134,9 @@ class AgentService:
         state.outcomes = plan.outcomes
         state.tools_used = plan.tools_used
         started = SessionStarted(session_id=session_id, turn_id=plan.turn_id, resumed=True)
-        async for event in self._drive(state, queue, started, resume=plan):
-            yield event
+        async with aclosing(self._drive(state, queue, started, resume=plan)) as events:
+            async for event in events:
+                yield event
 
     # --- internals ------------------------------------------------------------------
 
@@ -191,7 +194,7 @@ class AgentService:
 
     async def _drive(
         self, state: TurnState, queue: asyncio.Queue[object], first: Event, resume: Any = None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         await queue.put(first)
         task = asyncio.create_task(self._run_flow(state, queue, resume))
         try:
@@ -219,7 +222,7 @@ class AgentService:
             raise
         except PaError as exc:
             self._keep_partial(state)
-            await queue.put(Error(code=exc.code, message=exc.message))
+            await queue.put(Error(code=exc.code, message=exc.message, hint=exc.hint))
         except Exception as exc:
             log.error("turn failed: %s", type(exc).__name__)
             self._keep_partial(state)

@@ -119,6 +119,8 @@ def _report(printer: TurnPrinter) -> int:
     err = sys.stderr
     if printer.error is not None:
         err.write(f"error: {printer.error.message}\n")
+        if printer.error.hint:
+            err.write(f"hint: {printer.error.hint}\n")
         return EXIT_AUTH if printer.error.code == "authorization_needed" else EXIT_FAILURE
     done = printer.done
     if done is None:
