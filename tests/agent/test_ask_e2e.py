@@ -205,3 +205,13 @@ def test_ctrl_c_mid_stream_keeps_the_session_consistent(llm: FakeLLM, pa: PaRunn
     assert (messages[0]["role"], messages[0]["content"]) == ("user", "write a long essay")
     assert (messages[1]["role"], messages[1]["status"]) == ("assistant", "incomplete")
     assert messages[1]["content"].startswith("word")
+
+
+def test_llm_that_never_answers_times_out_with_one_line(llm: FakeLLM, pa: PaRunner) -> None:
+    assert pa("config", "set", "llm.timeout_seconds", "1").returncode == 0
+    assert pa("config", "set", "llm.max_retries", "0").returncode == 0
+    llm.reply_text(thinking("too late"), delay_before_ms=4000)
+    result = pa("ask", "hello")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "time" in result.stderr.lower()

@@ -57,3 +57,15 @@ def test_version_flag_prints_the_version() -> None:
         [sys.executable, "-m", "pa_cli", "--version"], capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == f"pa {__version__}"
+
+
+def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pa_cli.cli import runtime
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    runtime.out.cache_clear()
+    assert runtime.out().no_color
+    monkeypatch.delenv("NO_COLOR")
+    runtime.out.cache_clear()
+    assert not runtime.out().no_color
+    runtime.out.cache_clear()
