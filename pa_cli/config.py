@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from pa_cli.errors import ConfigError
+from pa_cli.fileio import atomic_write_text
 from pa_cli.paths import AppPaths, app_paths
 
 Provider = Literal["gemini", "openai", "anthropic", "ollama", "openai-generic"]
@@ -316,7 +316,6 @@ def set_config_value(paths: AppPaths, dotted: str, raw: str) -> Any:
 def _write_config_atomically(path: Path, dotted: str, value: Any) -> None:
     import tomlkit
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     doc = tomlkit.parse(text)
     parts = dotted.split(".")
@@ -326,14 +325,5 @@ def _write_config_atomically(path: Path, dotted: str, value: Any) -> None:
             node[part] = tomlkit.table()
         node = node[part]
     node[parts[-1]] = value
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            rendered = tomlkit.dumps(doc)
-            fh.write(rendered if rendered.endswith("\n") else rendered + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    rendered = tomlkit.dumps(doc)
+    atomic_write_text(path, rendered if rendered.endswith("\n") else rendered + "\n")

@@ -97,9 +97,15 @@ class RespondNode(AsyncNode):  # type: ignore[misc]
         return FINISH
 
 
-def _usage(state: TurnState) -> Usage:
+def _done(state: TurnState) -> Done:
     u = state.llm.usage
-    return Usage(llm_calls=u.calls, input_tokens=u.input_tokens, output_tokens=u.output_tokens)
+    return Done(
+        response=state.answer,
+        session_id=state.session_id,
+        tools_used=state.tools_used,
+        usage=Usage(llm_calls=u.calls, input_tokens=u.input_tokens, output_tokens=u.output_tokens),
+        pending_approvals=list(state.pending_approvals),
+    )
 
 
 class FinishNode(AsyncNode):  # type: ignore[misc]
@@ -113,14 +119,7 @@ class FinishNode(AsyncNode):  # type: ignore[misc]
             shared.session_id, "assistant", shared.answer, data={"turn_id": shared.turn_id}
         )
         shared.finished = True
-        await shared.emit(
-            Done(
-                response=shared.answer,
-                session_id=shared.session_id,
-                tools_used=shared.tools_used,
-                usage=_usage(shared),
-            )
-        )
+        await shared.emit(_done(shared))
 
 
 class SuspendNode(AsyncNode):  # type: ignore[misc]
@@ -138,12 +137,4 @@ class SuspendNode(AsyncNode):  # type: ignore[misc]
                 data={"turn_id": shared.turn_id, "partial": True},
             )
         shared.finished = True
-        await shared.emit(
-            Done(
-                response=shared.answer,
-                session_id=shared.session_id,
-                tools_used=shared.tools_used,
-                usage=_usage(shared),
-                pending_approvals=list(shared.pending_approvals),
-            )
-        )
+        await shared.emit(_done(shared))

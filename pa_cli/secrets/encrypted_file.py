@@ -21,11 +21,12 @@ import os
 import struct
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from pa_cli.errors import SecretStoreError
+from pa_cli.fileio import atomic_write_bytes
 from pa_cli.secrets.base import SecretStore, check_name, check_value
 
 MAGIC = b"pasecret"
@@ -160,7 +161,7 @@ class EncryptedFileSecretStore(SecretStore):
         plaintext = json.dumps({"secrets": contents.entries}, separators=(",", ":")).encode("utf-8")
         blob = header + AESGCM(contents.key).encrypt(nonce, plaintext, header)
         try:
-            _atomic_write(self.path, blob)
+            atomic_write_bytes(self.path, blob)
         except OSError as exc:
             raise SecretStoreError(f"cannot write {self.path}: {exc.strerror}") from None
 
@@ -201,28 +202,3 @@ def derive_key(passphrase: str, kdf: KdfParams) -> bytes:
     # NFC so that the same passphrase typed on another system gives the same key.
     secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
     return Scrypt(salt=kdf.salt, length=KEY_BYTES, n=2**kdf.log2_n, r=kdf.r, p=kdf.p).derive(secret)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a 0600 temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), 0o600)  # exactly 0600, whatever the umask
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
-    if os.name == "posix":
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

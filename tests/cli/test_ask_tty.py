@@ -5,23 +5,13 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pa_cli.testing.fake_llm import FakeLLM, Reply
 from tests.agent.scripts import thinking
-from tests.tui.test_tmux import Tmux
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    session = Tmux()
-    try:
-        yield session
-    finally:
-        session.close()
+from tests.fixtures.tmux import Tmux
 
 
 def _start(tmux: Tmux, fake_llm: FakeLLM, pa_home: Path, question: str) -> None:

@@ -4,77 +4,14 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from pa_cli.testing.fake_llm import FakeLLM, Reply
+from tests.fixtures.tmux import Tmux
 from tests.tui.conftest import thinking
-
-
-class Tmux:
-    """A private tmux server (its own socket in a temporary directory), killed at the end."""
-
-    def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="pa-tmux-"))  # short: socket paths are limited
-        self.socket = str(self.directory / "socket")
-
-    def __call__(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=20, check=True
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "pa")
-
-    def wait_for(self, found: Callable[[str], bool], timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if found(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; the screen shows:\n{text}")
-            time.sleep(0.1)
-
-    def alive(self) -> bool:
-        """Whether the session still runs (tmux exits with the last session)."""
-        found = subprocess.run(
-            ["tmux", "-S", self.socket, "has-session", "-t", "pa"],
-            capture_output=True,
-            timeout=20,
-            check=False,
-        )
-        return found.returncode == 0
-
-    def quit(self) -> None:
-        self("send-keys", "-t", "pa", "C-q")
-        deadline = time.monotonic() + 20
-        while self.alive():
-            assert time.monotonic() < deadline, "pa chat did not quit on ctrl+q"
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        subprocess.run(
-            ["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=20, check=False
-        )
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    session = Tmux()
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 @pytest.mark.slow
