@@ -89,6 +89,12 @@ def tool_specs(registry: ToolRegistry, settings: Settings, store: Store, user_id
     return specs
 
 
+def turn_tool_specs(state: TurnState) -> list[ToolSpec]:
+    if state.tool_specs is None:
+        state.tool_specs = tool_specs(state.registry, state.settings, state.store, state.user_id)
+    return state.tool_specs
+
+
 def build_turn_context(state: TurnState) -> TurnContext:
     from pa_cli.agent.llm import TurnContext
 
@@ -97,7 +103,7 @@ def build_turn_context(state: TurnState) -> TurnContext:
         system_prompt=state.system_prompt,
         now=datetime.now(zone),
         timezone=zone.key,
-        tools=tool_specs(state.registry, state.settings, state.store, state.user_id),
+        tools=turn_tool_specs(state),
         history=state.history,
         plan=state.store.plans.get(state.session_id),
         user_message=state.user_message,

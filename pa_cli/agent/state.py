@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pa_cli.agent.events import Event
 
 if TYPE_CHECKING:
-    from pa_cli.agent.llm import AssistantLLM, HistoryItem, ToolOutcome
+    from pa_cli.agent.llm import AssistantLLM, HistoryItem, ToolOutcome, ToolSpec
     from pa_cli.config import Settings
     from pa_cli.store import Store
     from pa_cli.tools.registry import ToolRegistry
@@ -64,6 +64,8 @@ class TurnState:
     answer_parts: list[str] = field(default_factory=list)
     tools_used: list[str] = field(default_factory=list)
     steps: int = 0
+    #: What the LLM is told about the tools, computed once per turn (authorization is a DB read per tool).
+    tool_specs: list[ToolSpec] | None = None
     step_limit_reached: bool = False
     finished: bool = False
 

@@ -67,7 +67,7 @@ async def _repair_arguments(
         return tool.args_model.model_validate(call.arguments), ""
     except ValidationError as exc:
         error = _validation_message(exc)
-    from pa_cli.agent.context import tool_specs
+    from pa_cli.agent.context import turn_tool_specs
 
     ctx = build_turn_context(state)
     if tool.name == "plan_update":
@@ -75,11 +75,7 @@ async def _repair_arguments(
         repaired: dict[str, Any] = {"steps": [{"title": s, "status": "pending"} for s in steps]}
     else:
         spec = next(
-            (
-                s
-                for s in tool_specs(state.registry, state.settings, state.store, state.user_id)
-                if s.name == tool.name
-            ),
+            (s for s in turn_tool_specs(state) if s.name == tool.name),
             None,
         )
         if spec is None:
