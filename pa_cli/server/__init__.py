@@ -1,0 +1,1 @@
+"""The HTTP + SSE API (`pa serve`): FastAPI app factory, routers, auth, SSE encoding."""

@@ -1,0 +1,212 @@
+"""Per-client rate limits (chat turns, tool executions) and the request size limit.
+
+Rate limits are kept in memory, per worker process: with ``--workers N`` (or N
+hosts) a client can make up to N times the configured rate. Everything else the
+server keeps is in the database; these counters are deliberately not, so a busy
+chat does not add a database write per request.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pa_cli.server.errors import ApiError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from pa_cli.tools.base import ToolContext, ToolResult
+    from pa_cli.tools.registry import ToolRegistry
+
+
+@dataclass(frozen=True)
+class Limits:
+    chat_per_minute: int = 30
+    tool_calls_per_minute: int = 60
+    max_body_bytes: int = 2 * 1024 * 1024
+    window_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, server: Any) -> Limits:
+        """The defaults, or ``server.chat_per_minute`` / ``tool_calls_per_minute`` / ``max_body_bytes``
+        where the configuration has them."""
+        defaults = cls()
+        return cls(
+            chat_per_minute=int(getattr(server, "chat_per_minute", defaults.chat_per_minute)),
+            tool_calls_per_minute=int(
+                getattr(server, "tool_calls_per_minute", defaults.tool_calls_per_minute)
+            ),
+            max_body_bytes=int(getattr(server, "max_body_bytes", defaults.max_body_bytes)),
+        )
+
+
+class SlidingWindow:
+    """At most ``limit`` hits per key in any ``window`` seconds. Thread-safe."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
+
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until one more hit is allowed; None when it is allowed now."""
+        with self._lock:
+            now = self._clock()
+            hits = self._prune(key, now)
+            if len(hits) < self.limit:
+                return None
+            return max(0.0, hits[0] + self.window - now)
+
+    def hit(self, key: str) -> float | None:
+        """Record a hit if allowed (None); else the seconds to wait, nothing recorded."""
+        with self._lock:
+            now = self._clock()
+            hits = self._prune(key, now)
+            if len(hits) >= self.limit:
+                return max(0.0, hits[0] + self.window - now)
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle clients
+                for idle in [k for k, v in self._hits.items() if not v]:
+                    del self._hits[idle]
+            return None
+
+
+class RateLimiter:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.chat = SlidingWindow(limits.chat_per_minute, limits.window_seconds)
+        self.tools = SlidingWindow(limits.tool_calls_per_minute, limits.window_seconds)
+
+    def admit_turn(self, client_id: str) -> None:
+        """Count a chat turn (or an approval that resumes one); 429 when over either limit."""
+        wait = self.tools.retry_after(client_id)
+        if wait is not None:
+            raise too_many("tool executions", self.limits.tool_calls_per_minute, wait)
+        wait = self.chat.hit(client_id)
+        if wait is not None:
+            raise too_many("chat requests", self.limits.chat_per_minute, wait)
+
+
+def too_many(what: str, limit: int, wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(
+        429,
+        "rate_limited",
+        f"rate limit: at most {limit} {what} a minute for this device; try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+_WRAPPED = "_pa_server_rate_limited"
+#: A refused body up to this size is read to its end before the 413 goes out.
+DRAIN_BYTES = 32 * 1024 * 1024
+
+
+def limit_tool_executions(registry: ToolRegistry, limiter: RateLimiter) -> None:
+    """Make every tool of ``registry`` count against its caller's tool limit.
+
+    Only calls made for an API client (``ctx.client_id``) are counted. A call over
+    the limit does not run: it fails like a tool error (the LLM is told, the audit
+    log records it), and the client's next chat request gets a 429.
+    """
+    for tool in registry.all():
+        if getattr(tool, _WRAPPED, False):
+            continue
+        setattr(tool, "run", _limited_run(tool.run, limiter, tool.name))  # noqa: B010
+        setattr(tool, _WRAPPED, True)
+
+
+def _limited_run(run: Callable[..., Any], limiter: RateLimiter, name: str) -> Callable[..., Any]:
+    async def limited(args: Any, ctx: ToolContext) -> ToolResult:
+        if ctx.client_id is not None:
+            wait = limiter.tools.hit(ctx.client_id)
+            if wait is not None:
+                from pa_cli.tools.base import ToolError
+
+                raise ToolError(
+                    too_many("tool executions", limiter.limits.tool_calls_per_minute, wait).message
+                )
+        result: ToolResult = await run(args, ctx)
+        return result
+
+    limited.__name__ = f"{name}_rate_limited"
+    return limited
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 (JSON error body) for request bodies over ``max_bytes``.
+
+    A declared Content-Length over the limit is refused before the app runs; a
+    chunked body is counted as it is read and refused when it goes over.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    from starlette.exceptions import HTTPException
+
+                    raise HTTPException(413, detail=self._message())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _message(self) -> str:
+        return f"the request body is larger than {self.max_bytes} bytes"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from pa_cli.server.errors import error_response
+
+        # Read (and drop) a moderately large body first: a client that is still sending when the
+        # answer comes and the connection closes would see a reset instead of the 413.
+        drained = 0
+        while drained <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+
+        response = error_response(413, "payload_too_large", self._message(), headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,168 @@
+"""Request and response models of the HTTP API (separate from the tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+MAX_MESSAGE_CHARS = 100_000
+MAX_CONTEXT_CHARS = 1_000_000
+MAX_SYSTEM_PROMPT_CHARS = 20_000
+MAX_PREFERENCES_BYTES = 64_000
+#: Session ids are uuid4 hex; approval ids short lowercase words; both fit this.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(_Request):
+    message: str = Field(
+        min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S", description="What to ask."
+    )
+    session_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Continue this session; a new one when absent."
+    )
+    context: str | None = Field(
+        default=None, max_length=MAX_CONTEXT_CHARS, description="Extra text attached to the message."
+    )
+
+
+class PendingApproval(BaseModel):
+    id: str
+    tool: str
+    preview: str
+    expires_at: str | None = None
+
+
+class Usage(BaseModel):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ChatResponse(BaseModel):
+    response: str
+    session_id: str
+    tools_used: list[str]
+    pending_approvals: list[PendingApproval] = Field(
+        default_factory=list, description="Side effects waiting for POST .../approvals/{id}."
+    )
+    incomplete: bool = False
+    usage: Usage = Field(default_factory=Usage)
+
+
+class ApprovalDecision(_Request):
+    approve: StrictBool
+
+
+class ApprovalOut(BaseModel):
+    id: str
+    tool: str
+    preview: str
+    session_id: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class ApprovalsResponse(BaseModel):
+    approvals: list[ApprovalOut]
+
+
+class ToolInfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    name: str
+    description: str
+    json_schema: dict[str, Any] = Field(alias="schema", description="JSON schema of the tool's arguments.")
+    authorized: bool = Field(description="False when a Google service must be authorized first.")
+    side_effect: bool = False
+    note: str | None = None
+
+
+class ToolsResponse(BaseModel):
+    tools: list[ToolInfo]
+
+
+class AuthorizeResponse(BaseModel):
+    auth_url: str = Field(description="Open this in a browser to grant access.")
+    state: str = Field(description="Identifies this authorization; single use, expires in 10 minutes.")
+
+
+class OAuthResult(BaseModel):
+    service: str
+    scopes: list[str]
+    missing_scopes: list[str]
+    message: str
+
+
+class AgentConfigOut(BaseModel):
+    system_prompt: str | None
+    enabled_tools: list[str] | None
+    preferences: dict[str, Any]
+
+
+class AgentConfigUpdate(_Request):
+    """Fields left out keep their value; ``null`` resets the prompt or the tool list to the default."""
+
+    system_prompt: str | None = Field(default=None, max_length=MAX_SYSTEM_PROMPT_CHARS)
+    enabled_tools: list[Annotated[str, Field(pattern=TOOL_NAME_PATTERN)]] | None = Field(
+        default=None, max_length=500, description="Tool names; null for all tools."
+    )
+    preferences: dict[str, Any] | None = None
+
+    @field_validator("enabled_tools")
+    @classmethod
+    def _no_duplicates(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(dict.fromkeys(value))
+
+    @field_validator("preferences")
+    @classmethod
+    def _small_preferences(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        import json
+
+        if value is not None and len(json.dumps(value, ensure_ascii=False)) > MAX_PREFERENCES_BYTES:
+            raise ValueError(f"preferences are limited to {MAX_PREFERENCES_BYTES} bytes of JSON")
+        return value
+
+
+class SessionOut(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    messages: int
+
+
+class SessionsResponse(BaseModel):
+    sessions: list[SessionOut]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null on the last page.")
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: Literal["user", "assistant", "tool"]
+    content: str
+    status: str
+    tool_name: str | None
+    approval_id: str | None = None
+    created_at: datetime
+
+
+class MessagesResponse(BaseModel):
+    session: SessionOut
+    messages: list[MessageOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str

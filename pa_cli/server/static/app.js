@@ -1,0 +1,346 @@
+// pa web chat: pairs with a bearer token, streams answers (fetch + SSE parsing), shows tools and approvals.
+// No framework, no build step. Text is always inserted with textContent, never as HTML.
+"use strict";
+
+const API = "/api/v1/personal-assistant";
+const TOKEN_KEY = "pa.token";
+const SESSION_KEY = "pa.session";
+const MAX_RETRIES = 5;
+
+const $ = (id) => document.getElementById(id);
+const state = { token: localStorage.getItem(TOKEN_KEY), session: localStorage.getItem(SESSION_KEY), busy: false };
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function scrollDown() {
+  window.scrollTo(0, document.body.scrollHeight);
+}
+
+// ---- API ------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(path, options = {}) {
+  const headers = { Authorization: `Bearer ${state.token}`, ...(options.headers || {}) };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method: options.method || "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  if (!response.ok) throw await errorOf(response);
+  return options.raw ? response : response.json();
+}
+
+async function errorOf(response) {
+  let code = "http_error";
+  let message = `HTTP ${response.status}`;
+  try {
+    const body = await response.json();
+    code = body.error.code;
+    message = body.error.message;
+  } catch (_) {
+    /* not our JSON error body */
+  }
+  if (response.status === 401) showPairing(message);
+  return new ApiError(response.status, code, message);
+}
+
+// Parse a text/event-stream body into {id, event, data} objects.
+async function* readEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = { id: null, event: "message", data: [] };
+      for (const line of block.split("\n")) {
+        if (!line || line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") event.data.push(text);
+        else if (field === "event") event.event = text;
+        else if (field === "id") event.id = text;
+      }
+      if (event.data.length) yield { ...event, data: JSON.parse(event.data.join("\n")) };
+    }
+  }
+}
+
+// POST an SSE route; after a dropped connection, resume with Last-Event-ID so nothing is lost.
+async function stream(path, body, turn) {
+  let lastId = null;
+  for (let attempt = 0; ; attempt++) {
+    const headers = lastId ? { "Last-Event-ID": lastId } : {};
+    let ended = false;
+    try {
+      const response = await api(path, { method: "POST", body, headers, raw: true });
+      for await (const event of readEvents(response)) {
+        if (event.id) lastId = event.id;
+        turn.handle(event.event, event.data);
+        if (event.event === "done" || event.event === "error") ended = true;
+      }
+    } catch (error) {
+      if (error instanceof ApiError) {
+        turn.fail(error.message);
+        return;
+      }
+    }
+    if (ended) return;
+    if (!lastId || attempt >= MAX_RETRIES) {
+      turn.fail("the connection dropped");
+      return;
+    }
+    await sleep(500 * (attempt + 1));
+  }
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+function addMessage(role, text) {
+  const item = el("li", `msg ${role}`);
+  item.append(el("div", "text", text));
+  $("log").append(item);
+  scrollDown();
+  return item;
+}
+
+class Turn {
+  constructor() {
+    this.item = addMessage("assistant", "");
+    this.item.classList.add("streaming");
+    this.text = this.item.querySelector(".text");
+    this.tools = new Map();
+  }
+
+  handle(kind, data) {
+    const handler = this[`on_${kind}`];
+    if (handler) handler.call(this, data);
+    scrollDown();
+  }
+
+  on_session(data) {
+    state.session = data.session_id;
+    localStorage.setItem(SESSION_KEY, state.session);
+  }
+
+  on_token(data) {
+    this.text.textContent += data.text;
+  }
+
+  on_tool_start(data) {
+    const line = el("div", "tool running", `${data.tool} …`);
+    this.item.insertBefore(line, this.text);
+    this.tools.set(data.call_id, line);
+  }
+
+  on_tool_end(data) {
+    const line = this.tools.get(data.call_id) || el("div", "tool");
+    line.className = `tool ${data.status}`;
+    line.textContent = `${data.tool}: ${data.summary || data.status}`;
+    if (!line.parentNode) this.item.insertBefore(line, this.text);
+  }
+
+  on_plan(data) {
+    const list = el("ul", "plan");
+    for (const step of data.steps) list.append(el("li", step.status, step.title));
+    this.item.insertBefore(list, this.text);
+  }
+
+  on_approval_required(data) {
+    this.item.insertBefore(approvalCard(data), this.text);
+  }
+
+  on_done(data) {
+    this.item.classList.remove("streaming");
+    if (!data.response && !this.text.textContent) this.text.remove();
+    if (data.pending_approvals && data.pending_approvals.length) {
+      this.item.append(el("div", "note", "Waiting for your decision."));
+    }
+    finishTurn();
+  }
+
+  on_error(data) {
+    this.fail(data.message);
+  }
+
+  fail(message) {
+    this.item.classList.remove("streaming");
+    this.item.append(el("div", "error", message));
+    finishTurn();
+  }
+}
+
+function approvalCard(data) {
+  const card = el("div", "approval");
+  card.dataset.id = data.id;
+  card.append(el("div", "title", `Approve ${data.tool}?`));
+  card.append(el("pre", "preview", data.preview));
+  const buttons = el("div", "buttons");
+  const approve = el("button", "approve", "Approve");
+  const deny = el("button", "deny", "Deny");
+  approve.type = deny.type = "button";
+  const decide = (yes) => {
+    if (state.busy) return;
+    approve.disabled = deny.disabled = true;
+    card.classList.add(yes ? "approved" : "denied");
+    startTurn(`${API}/approvals/${encodeURIComponent(data.id)}`, { approve: yes });
+  };
+  approve.addEventListener("click", () => decide(true));
+  deny.addEventListener("click", () => decide(false));
+  buttons.append(approve, deny);
+  card.append(buttons);
+  return card;
+}
+
+function startTurn(path, body) {
+  state.busy = true;
+  $("send").disabled = true;
+  return stream(path, body, new Turn());
+}
+
+function finishTurn() {
+  state.busy = false;
+  $("send").disabled = false;
+}
+
+// ---- screens --------------------------------------------------------------------------------
+
+function showPairing(message) {
+  $("pair").hidden = false;
+  $("chat").hidden = $("nav").hidden = $("history").hidden = true;
+  const error = $("pair-error");
+  error.hidden = !message;
+  error.textContent = message || "";
+}
+
+async function showChat() {
+  $("pair").hidden = $("history").hidden = true;
+  $("chat").hidden = $("nav").hidden = false;
+  $("log").replaceChildren();
+  if (state.session) await loadSession(state.session);
+  const { approvals } = await api(`${API}/approvals`);
+  for (const approval of approvals) {
+    const item = addMessage("assistant", "");
+    item.insertBefore(approvalCard(approval), item.firstChild);
+  }
+  $("message").focus();
+}
+
+async function loadSession(id) {
+  try {
+    const { messages } = await api(`${API}/sessions/${encodeURIComponent(id)}/messages?limit=200`);
+    for (const m of messages) {
+      if (m.role === "tool") addMessage("tool", `${m.tool_name}: ${m.content}`);
+      else addMessage(m.role, m.content);
+    }
+  } catch (error) {
+    if (error.status === 404) {
+      state.session = null;
+      localStorage.removeItem(SESSION_KEY);
+    } else throw error;
+  }
+}
+
+async function pair(token) {
+  state.token = token.trim();
+  try {
+    await api(`${API}/tools`);
+  } catch (error) {
+    showPairing(error.message);
+    return;
+  }
+  localStorage.setItem(TOKEN_KEY, state.token);
+  await showChat();
+}
+
+async function showHistory(offset = 0) {
+  const list = $("session-list");
+  if (offset === 0) list.replaceChildren();
+  const page = await api(`${API}/sessions?limit=20&offset=${offset}`);
+  for (const s of page.sessions) {
+    const button = el("button", "session", s.title);
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      state.session = s.id;
+      localStorage.setItem(SESSION_KEY, s.id);
+      await showChat();
+    });
+    const item = el("li");
+    item.append(button, el("span", "when", new Date(s.updated_at).toLocaleString()));
+    list.append(item);
+  }
+  const more = $("more-sessions");
+  more.hidden = page.next_offset === null;
+  more.onclick = () => showHistory(page.next_offset);
+  $("history").hidden = false;
+}
+
+function init() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token")) {
+    history.replaceState(null, "", location.pathname); // keep the token out of the address bar
+    pair(fragment.get("token"));
+  } else if (state.token) {
+    showChat().catch((error) => showPairing(error.message));
+  } else {
+    showPairing();
+  }
+
+  $("pair-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    pair($("token-input").value);
+  });
+  $("ask-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const message = $("message").value;
+    if (!message.trim() || state.busy) return;
+    $("message").value = "";
+    addMessage("user", message);
+    const body = state.session ? { message, session_id: state.session } : { message };
+    startTurn(`${API}/chat/stream`, body);
+  });
+  $("message").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && window.matchMedia("(pointer: fine)").matches) {
+      event.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
+  $("new-chat").addEventListener("click", () => {
+    state.session = null;
+    localStorage.removeItem(SESSION_KEY);
+    $("log").replaceChildren();
+    $("message").focus();
+  });
+  $("show-history").addEventListener("click", () => showHistory());
+  $("close-history").addEventListener("click", () => ($("history").hidden = true));
+  $("unpair").addEventListener("click", () => {
+    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(SESSION_KEY);
+    state.token = state.session = null;
+    showPairing();
+  });
+}
+
+init();

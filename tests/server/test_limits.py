@@ -1,0 +1,128 @@
+"""Rate limits, request size limits, CORS, and the audit trail of tool executions per client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from pa_cli.config import Settings, load_settings
+from pa_cli.server.limits import Limits, SlidingWindow
+from pa_cli.server.runtime import RuntimeOptions
+from pa_cli.store import open_store
+from pa_cli.testing.fake_llm import FakeLLM
+from tests.agent.scripts import thinking
+from tests.server.support import API, LiveServer, ThreadedServer, issue, stream_events
+
+
+def _client(live: ThreadedServer, token: str) -> httpx.Client:
+    return httpx.Client(base_url=live.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+@pytest.fixture
+def limited(local_settings: Settings) -> Iterator[ThreadedServer]:
+    limits = Limits(chat_per_minute=2, tool_calls_per_minute=1, max_body_bytes=4096)
+    with ThreadedServer(local_settings, RuntimeOptions(limits=limits)) as live:
+        yield live
+
+
+def test_chat_is_rate_limited_per_client_with_retry_after(limited: ThreadedServer, fake_llm: FakeLLM) -> None:
+    for _ in range(3):
+        fake_llm.reply_text(thinking("ok"))
+    phone, _ = issue(dict(os.environ), name="phone")
+    laptop, _ = issue(dict(os.environ), name="laptop")
+    with _client(limited, phone) as http:
+        assert http.post(f"{API}/chat", json={"message": "one"}).status_code == 200
+        assert http.post(f"{API}/chat/stream", json={"message": "two"}).status_code == 200
+        third = http.post(f"{API}/chat", json={"message": "three"})
+    assert third.status_code == 429
+    assert third.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(third.headers["retry-after"]) <= 60
+    with _client(limited, laptop) as http:  # another device has its own budget
+        assert http.post(f"{API}/chat", json={"message": "four"}).status_code == 200
+
+
+def test_tool_executions_are_limited_and_audited_with_the_client_id(
+    limited: ThreadedServer, fake_llm: FakeLLM, local_settings: Settings
+) -> None:
+    fake_llm.reply_text(thinking(None, ("fs_write", {"path": "/a.txt", "content": "a"})))
+    fake_llm.reply_text(thinking(None, ("fs_write", {"path": "/b.txt", "content": "b"})))
+    fake_llm.reply_text(thinking("Wrote one of them."))
+    token, client_id = issue(dict(os.environ), name="phone")
+    with _client(limited, token) as http:
+        events = stream_events(http, f"{API}/chat/stream", {"message": "write two files"})
+        ends = [e.data for e in events if e.event == "tool_end"]
+        assert [e["ok"] for e in ends] == [True, False]
+        assert "rate limit" in str(ends[1]["summary"])
+        refused = http.post(f"{API}/chat", json={"message": "again"})
+        assert refused.status_code == 429 and "tool executions" in refused.json()["error"]["message"]
+    with open_store(local_settings) as store:
+        audit = store.audit.list(user_id=store.users.local_user().id)
+    assert sorted((a.tool, a.outcome, a.client_id) for a in audit) == [
+        ("fs_write", "ok", client_id),
+        ("fs_write", "tool_error", client_id),
+    ]
+
+
+def test_bodies_over_the_limit_get_413_in_the_error_shape(limited: ThreadedServer) -> None:
+    token, _ = issue(dict(os.environ))
+    with _client(limited, token) as http:
+        declared = http.post(f"{API}/chat", json={"message": "x" * 5000})
+        assert declared.status_code == 413 and declared.json()["error"]["code"] == "payload_too_large"
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"message": "'
+            for _ in range(10):
+                yield b"y" * 1000
+            yield b'"}'
+
+        chunked = http.post(f"{API}/chat", content=chunks(), headers={"Content-Type": "application/json"})
+        assert chunked.status_code == 413 and chunked.json()["error"]["code"] == "payload_too_large"
+
+
+def test_cors_is_off_by_default(server: LiveServer) -> None:
+    preflight = httpx.options(
+        server.base_url + f"{API}/chat",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    with server.client() as http:
+        response = http.get(f"{API}/tools", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_allows_the_configured_origins(
+    fake_llm: FakeLLM, file_secret_store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in fake_llm.env().items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings({"server.cors_origins": ["https://app.example"]})
+    with ThreadedServer(settings) as live:
+        ok = httpx.options(
+            live.base_url + f"{API}/chat",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,last-event-id",
+            },
+        )
+        assert ok.headers["access-control-allow-origin"] == "https://app.example"
+        other = httpx.options(
+            live.base_url + f"{API}/chat",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_sliding_window_frees_a_slot_when_the_oldest_hit_leaves_it() -> None:
+    now = [0.0]
+    window = SlidingWindow(2, 60.0, clock=lambda: now[0])
+    assert window.hit("a") is None
+    now[0] = 10.0
+    assert window.hit("a") is None
+    assert window.hit("a") == pytest.approx(50.0)
+    assert window.hit("b") is None
+    now[0] = 60.5
+    assert window.retry_after("a") is None and window.hit("a") is None

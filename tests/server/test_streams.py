@@ -1,0 +1,141 @@
+"""SSE streams that break: a client that hangs up, a reconnect with Last-Event-ID, a server that stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from pa_cli.config import Settings, load_settings
+from pa_cli.server.runtime import RuntimeOptions
+from pa_cli.store import open_store
+from pa_cli.testing.fake_llm import FakeLLM
+from tests.agent.scripts import thinking
+from tests.server.support import API, LiveServer, SseEvent, ThreadedServer, issue, sse_events, stream_events
+
+ANSWER = "One, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen."
+
+
+def _slow_answer(fake_llm: FakeLLM, delay_ms: float = 120) -> None:
+    fake_llm.reply_text(thinking(ANSWER), chunk_size=6, delay_between_chunks_ms=delay_ms)
+
+
+def _read_until_tokens(events: Iterator[SseEvent], count: int) -> list[SseEvent]:
+    seen: list[SseEvent] = []
+    for event in events:
+        seen.append(event)
+        if sum(1 for e in seen if e.event == "token") >= count:
+            return seen
+    raise AssertionError(f"the stream ended early: {seen}")
+
+
+def _wait_for(predicate: object, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _messages(http: httpx.Client, session_id: str) -> list[dict[str, object]]:
+    messages: list[dict[str, object]] = http.get(f"{API}/sessions/{session_id}/messages").json()["messages"]
+    return messages
+
+
+def test_a_client_that_hangs_up_cancels_the_turn_and_keeps_the_partial_answer(
+    server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    _slow_answer(fake_llm)
+    with server.client() as http:
+        with http.stream("POST", f"{API}/chat/stream", json={"message": "count slowly"}) as response:
+            seen = _read_until_tokens(sse_events(response), 2)
+        session_id = seen[0].data["session_id"]
+        _wait_for(lambda: any(m["role"] == "assistant" for m in _messages(http, session_id)))
+        [assistant] = [m for m in _messages(http, session_id) if m["role"] == "assistant"]
+        assert assistant["status"] == "incomplete"
+        assert ANSWER.startswith(str(assistant["content"])) and assistant["content"] != ANSWER
+
+        # The turn's stored events end with the cancellation, so a replay ends too.
+        replayed = stream_events(
+            http, f"{API}/chat/stream", {"message": "count slowly"}, **{"Last-Event-ID": seen[-1].id}
+        )
+    assert replayed[-1].event == "error" and replayed[-1].data["code"] == "cancelled"
+    text = "".join(e.data["text"] for e in seen + replayed if e.event == "token")
+    assert ANSWER.startswith(text)
+
+
+def test_a_reconnect_with_last_event_id_gets_the_rest_of_the_turn(
+    server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    _slow_answer(fake_llm, delay_ms=60)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as first,
+    ):
+        first_events = sse_events(first)
+        seen = _read_until_tokens(first_events, 1)
+        # A second connection (say, the phone after switching networks) picks up from the last id it saw.
+        rest = stream_events(
+            http, f"{API}/chat/stream", {"message": "count"}, **{"Last-Event-ID": seen[-1].id}
+        )
+        original = seen + list(first_events)
+    assert rest[-1].event == "done" and rest[-1].data["response"] == ANSWER
+    assert [e.id for e in rest] == [e.id for e in original if int(e.id) > int(seen[-1].id)]
+    text = "".join(e.data["text"] for e in seen + rest if e.event == "token")
+    assert text == ANSWER
+
+
+def test_last_event_id_of_another_user_or_nonsense_is_refused(server: LiveServer, fake_llm: FakeLLM) -> None:
+    fake_llm.reply_text(thinking("hi"))
+    with server.client() as http:
+        events = stream_events(http, f"{API}/chat/stream", {"message": "hi"})
+        missing = http.post(f"{API}/chat/stream", json={"message": "x"}, headers={"Last-Event-ID": "99999"})
+        assert missing.status_code == 404
+        garbage = http.post(f"{API}/chat/stream", json={"message": "x"}, headers={"Last-Event-ID": "abc"})
+        assert garbage.status_code == 422 and garbage.json()["error"]["code"] == "invalid_request"
+        after_done = stream_events(
+            http, f"{API}/chat/stream", {"message": "x"}, **{"Last-Event-ID": events[-1].id}
+        )
+    assert after_done == []
+
+
+def test_shutting_down_sends_an_error_event_and_leaves_the_database_consistent(
+    own_server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    server = own_server
+    _slow_answer(fake_llm, delay_ms=200)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response,
+    ):
+        stream = sse_events(response)
+        events = _read_until_tokens(stream, 1)
+        server.process.send_signal(signal.SIGTERM)
+        events += list(stream)
+    assert events[-1].event == "error" and events[-1].data["code"] == "server_shutdown"
+    assert server.stop() == 0
+    session_id = events[0].data["session_id"]
+    with open_store(load_settings(environ=server.env)) as store:
+        [assistant] = [m for m in store.messages.list(session_id) if m.role == "assistant"]
+        assert assistant.status == "incomplete"
+        stored = store.events.after(session_id, events[0].data["turn_id"])
+    assert [e.type for e in stored][-1] == "error"
+    assert [str(e.id) for e in stored] == [e.id for e in events]
+
+
+def test_a_quiet_stream_gets_keep_alive_pings(fake_llm: FakeLLM, local_settings: Settings) -> None:
+    fake_llm.reply_text(thinking("late"), delay_before_ms=900)
+    with ThreadedServer(local_settings, RuntimeOptions(ping_seconds=0.2)) as live:
+        token, _ = issue(dict(os.environ))
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.stream(
+            "POST", live.base_url + f"{API}/chat/stream", json={"message": "hi"}, headers=headers
+        ) as r:
+            lines = list(r.iter_lines())
+    pings = [line for line in lines if line.startswith(":")]
+    assert len(pings) >= 2
+    assert any(line == "event: done" for line in lines)
