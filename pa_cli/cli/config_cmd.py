@@ -57,3 +57,30 @@ def set_(
 
     stored = set_config_value(app_paths(), key, value)
     typer.echo(f"{key} = {_render(stored)}")
+
+
+@app.command("set-secret")
+def set_secret(
+    key: Annotated[str, typer.Argument(help="The secret's key: llm.api_key.")],
+) -> None:
+    """Store a secret in the OS keyring (never in config.toml): typed at a prompt, or piped on stdin."""
+    import sys
+
+    from pa_cli.config import SECRET_KEYS
+    from pa_cli.errors import ConfigError, UsageError
+    from pa_cli.paths import app_paths
+    from pa_cli.secrets import open_secret_store
+
+    if key not in SECRET_KEYS:
+        raise ConfigError(f"{key!r} is not a secret key (secret keys: {', '.join(sorted(SECRET_KEYS))})")
+    if sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"{key}: ")
+    else:
+        value = sys.stdin.readline().strip()
+    if not value:
+        raise UsageError("no value given: type it at the prompt or pipe it on stdin")
+    store = open_secret_store(app_paths())
+    store.set(key, value)
+    typer.echo(f"{key} stored in {store.backend_name}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pa_cli.testing.fake_llm import FakeLLM
 from tests.conftest import PaRunner
 
 
@@ -37,3 +38,27 @@ def test_config_show_masks_the_api_key(pa: PaRunner) -> None:
 
 def test_unknown_command_exits_2(pa: PaRunner) -> None:
     assert pa("frobnicate").returncode == 2
+
+
+def test_set_secret_keeps_the_key_out_of_config_and_pa_ask_uses_it(pa: PaRunner, fake_llm: FakeLLM) -> None:
+    from pathlib import Path
+
+    from tests.agent.scripts import thinking
+
+    pa.extra_env.update({"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "pw"})
+    stored = pa("config", "set-secret", "llm.api_key", input="sk-from-the-keyring-123\n")
+    assert stored.returncode == 0, stored.stderr
+    env = fake_llm.env("gemini")
+    del env["PA_LLM_API_KEY"]
+    pa.extra_env.update(env)
+    fake_llm.reply_text(thinking("hello"))
+    asked = pa("ask", "hi")
+    assert asked.returncode == 0, asked.stderr
+    assert fake_llm.last_request.api_key == "sk-from-the-keyring-123"
+    home = Path(pa.env()["PA_HOME"])
+    assert not any(b"sk-from-the-keyring-123" in p.read_bytes() for p in home.rglob("*") if p.is_file())
+
+
+def test_set_secret_refuses_other_keys(pa: PaRunner) -> None:
+    result = pa("config", "set-secret", "llm.model", input="x\n")
+    assert result.returncode == 2 and "not a secret key" in result.stderr
