@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pa_cli.agent.llm import AssistantLLM
     from pa_cli.config import Settings
     from pa_cli.store import Store
+    from pa_cli.tools.base import ToolGuard
     from pa_cli.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,16 @@ class AgentService:
         registry: ToolRegistry,
         *,
         llm_factory: Callable[[], AssistantLLM] | None = None,
+        tool_guard: ToolGuard | None = None,
     ) -> None:
+        """``tool_guard`` runs before every tool call of every turn (the server's per-device limit)."""
         from pa_cli.agent.flow import build_flow
 
         self.settings = settings
         self.store = store
         self.registry = registry
         self._llm_factory = llm_factory or self._default_llm
+        self._tool_guard = tool_guard
         self._flow: AsyncFlow = build_flow()
 
     @classmethod
@@ -189,6 +193,7 @@ class AgentService:
             approver=approver,
             frontend=frontend,
             client_id=client_id,
+            tool_guard=self._tool_guard,
         )
         return state, queue
 

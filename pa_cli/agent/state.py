@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pa_cli.agent.llm import AssistantLLM, HistoryItem, ToolOutcome, ToolSpec
     from pa_cli.config import Settings
     from pa_cli.store import Store
+    from pa_cli.tools.base import ToolGuard
     from pa_cli.tools.registry import ToolRegistry
 
 
@@ -58,6 +59,7 @@ class TurnState:
     approver: Approver | None = None
     frontend: str = "cli"
     client_id: str | None = None
+    tool_guard: ToolGuard | None = None
     outcomes: list[ToolOutcome] = field(default_factory=list)
     pending_calls: list[ProposedToolCall] = field(default_factory=list)
     pending_approvals: list[str] = field(default_factory=list)

@@ -32,6 +32,7 @@ def tool_context(state: TurnState) -> ToolContext:
         session_id=state.session_id,
         frontend=state.frontend,
         client_id=state.client_id,
+        guard=state.tool_guard,
     )
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.server.errors import ApiError
+from pa_cli.tools.base import ToolError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from pa_cli.tools.base import ToolContext, ToolResult
-    from pa_cli.tools.registry import ToolRegistry
+    from pa_cli.tools.base import Tool, ToolContext, ToolGuard
 
 
 @dataclass(frozen=True)
@@ -111,40 +111,25 @@ def too_many(what: str, limit: int, wait: float) -> ApiError:
     )
 
 
-_WRAPPED = "_pa_server_rate_limited"
 #: A refused body up to this size is read to its end before the 413 goes out.
 DRAIN_BYTES = 32 * 1024 * 1024
 
 
-def limit_tool_executions(registry: ToolRegistry, limiter: RateLimiter) -> None:
-    """Make every tool of ``registry`` count against its caller's tool limit.
+def tool_execution_guard(limiter: RateLimiter) -> ToolGuard:
+    """A ToolGuard that counts every tool call made for an API client against its tool limit.
 
-    Only calls made for an API client (``ctx.client_id``) are counted. A call over
-    the limit does not run: it fails like a tool error (the LLM is told, the audit
+    A call over the limit does not run: it fails like a tool error (the LLM is told, the audit
     log records it), and the client's next chat request gets a 429.
     """
-    for tool in registry.all():
-        if getattr(tool, _WRAPPED, False):
-            continue
-        setattr(tool, "run", _limited_run(tool.run, limiter, tool.name))  # noqa: B010
-        setattr(tool, _WRAPPED, True)
 
+    def guard(tool: Tool, ctx: ToolContext) -> None:
+        if ctx.client_id is None:
+            return
+        wait = limiter.tools.hit(ctx.client_id)
+        if wait is not None:
+            raise ToolError(too_many("tool executions", limiter.limits.tool_calls_per_minute, wait).message)
 
-def _limited_run(run: Callable[..., Any], limiter: RateLimiter, name: str) -> Callable[..., Any]:
-    async def limited(args: Any, ctx: ToolContext) -> ToolResult:
-        if ctx.client_id is not None:
-            wait = limiter.tools.hit(ctx.client_id)
-            if wait is not None:
-                from pa_cli.tools.base import ToolError
-
-                raise ToolError(
-                    too_many("tool executions", limiter.limits.tool_calls_per_minute, wait).message
-                )
-        result: ToolResult = await run(args, ctx)
-        return result
-
-    limited.__name__ = f"{name}_rate_limited"
-    return limited
+    return guard
 
 
 class BodySizeLimit:

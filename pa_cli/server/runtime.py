@@ -60,7 +60,7 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     from pa_cli.agent.service import AgentService
     from pa_cli.secrets import open_secret_store
     from pa_cli.server.auth import ensure_signing_key
-    from pa_cli.server.limits import Limits, RateLimiter, limit_tool_executions
+    from pa_cli.server.limits import Limits, RateLimiter, tool_execution_guard
     from pa_cli.store import open_store
     from pa_cli.tools.registry import ToolRegistry
 
@@ -70,30 +70,19 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     try:
         registry = options.registry or await ToolRegistry.aload(settings)
         limiter = RateLimiter(options.limits or Limits.from_settings(settings.server))
-        limit_tool_executions(registry, limiter)
-        cache_tool_schemas(registry)
-        service = AgentService(settings, store, registry, llm_factory=options.llm_factory)
+        service = AgentService(
+            settings,
+            store,
+            registry,
+            llm_factory=options.llm_factory,
+            tool_guard=tool_execution_guard(limiter),
+        )
     except BaseException:
         store.close()
         raise
     return ServerRuntime(
         settings, store, secrets, registry, service, signing_key, limiter, options.ping_seconds
     )
-
-
-def cache_tool_schemas(registry: ToolRegistry) -> None:
-    """Compute each tool's argument schema once.
-
-    pydantic builds ``model_json_schema()`` afresh on every call (about 1 ms a tool), and the
-    agent asks for every tool's schema at every step of every turn: with a few dozen turns in
-    flight that was the server's largest CPU cost. A tool's arguments model never changes.
-    """
-    for tool in registry.all():
-        if getattr(tool, "_pa_schema_cached", False):
-            continue
-        schema = tool.json_schema()
-        setattr(tool, "json_schema", lambda schema=schema: schema)  # noqa: B010
-        setattr(tool, "_pa_schema_cached", True)  # noqa: B010
 
 
 async def get_runtime(request: Request) -> ServerRuntime:

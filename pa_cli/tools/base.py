@@ -9,9 +9,12 @@ bodies, event text, MCP output) so the agent quotes it as such.
 
 from __future__ import annotations
 
+import copy
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +52,10 @@ class ToolError(PaError):
     code = "tool_error"
 
 
+#: Called before a tool runs (e.g. the server's per-device limit); raise ToolError to refuse the call.
+ToolGuard = Callable[["Tool", "ToolContext"], None]
+
+
 @dataclass
 class ToolContext:
     settings: Settings
@@ -57,7 +64,14 @@ class ToolContext:
     session_id: str | None = None
     frontend: str = "cli"
     client_id: str | None = None
+    guard: ToolGuard | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    # pydantic rebuilds the schema on every call (about 1 ms a tool); a model never changes.
+    return model.model_json_schema()
 
 
 class Tool(ABC):
@@ -82,4 +96,4 @@ class Tool(ABC):
         return f"{self.name}({args.model_dump_json() if isinstance(args, BaseModel) else args})"
 
     def json_schema(self) -> dict[str, Any]:
-        return self.args_model.model_json_schema()
+        return copy.deepcopy(_schema_of(self.args_model))

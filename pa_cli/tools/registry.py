@@ -222,7 +222,7 @@ async def execute_tool(
             summary=f"invalid arguments: {message}",
         )
     else:
-        result, outcome = await _run(tool, args, ctx)
+        result, outcome = await _guarded_run(tool, args, ctx)
     if tool.untrusted_output and not result.untrusted:
         result = result.model_copy(update={"untrusted": True})
     ctx.store.audit.record(
@@ -237,6 +237,15 @@ async def execute_tool(
         approval_id=approval_id,
     )
     return result
+
+
+async def _guarded_run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:
+    if ctx.guard is not None:
+        try:
+            ctx.guard(tool, ctx)
+        except ToolError as exc:
+            return _error_result(exc), exc.code
+    return await _run(tool, args, ctx)
 
 
 async def _run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:

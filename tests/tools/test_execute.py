@@ -133,3 +133,22 @@ async def test_one_audit_row_per_execution_with_approval_and_client(ctx: ToolCon
         "client-7",
     )
     assert second.approval_id is None and second.prev_hash == first.row_hash
+
+
+async def test_a_guard_can_refuse_a_call_which_is_then_audited(store: Any) -> None:
+    from pa_cli.config import load_settings
+    from pa_cli.tools.builtin.plan import TOOLS as PLAN_TOOLS
+
+    seen: list[str] = []
+
+    def guard(tool: Tool, ctx: ToolContext) -> None:
+        seen.append(tool.name)
+        raise ToolError("rate limit: try again in 5 s")
+
+    plan_show = next(t() for t in PLAN_TOOLS if t.name == "plan_show")
+    user = store.users.local_user()
+    ctx = ToolContext(settings=load_settings(), store=store, user_id=user.id, guard=guard)
+    result = await execute_tool(plan_show, {}, ctx)
+    assert seen == ["plan_show"]
+    assert not result.ok and "rate limit" in result.summary
+    assert [e.outcome for e in store.audit.list(user_id=user.id)] == ["tool_error"]
