@@ -10,9 +10,9 @@ which occurrences change.
 from __future__ import annotations
 
 from datetime import timedelta, tzinfo
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from pa_cli.errors import UsageError
 from pa_cli.google.credentials import require_authorized
@@ -54,6 +54,10 @@ def _recurrence(values: list[str] | None) -> list[str] | None:
     return None if values is None else validate_recurrence(values)
 
 
+Attendees = Annotated[list[str] | None, AfterValidator(_addresses)]
+Recurrence = Annotated[list[str] | None, AfterValidator(_recurrence)]
+
+
 class ListEventsArgs(ToolArgs):
     time_min: str | None = Field(None, description=f"start of the range (default: now); {_TIME_HELP}")
     time_max: str | None = Field(None, description=f"end of the range (default: 7 days later); {_TIME_HELP}")
@@ -74,23 +78,11 @@ class CreateEventArgs(ToolArgs):
         description="end; for all-day events the day after the last day (or the same day for a "
         f"one-day event); {_TIME_HELP}"
     )
-    attendees: list[str] | None = Field(None, description="email addresses to invite (they are notified)")
+    attendees: Attendees = Field(None, description="email addresses to invite (they are notified)")
     location: str | None = None
     description: str | None = None
-    recurrence: list[str] | None = Field(
-        None, description="RFC 5545 lines, e.g. ['RRULE:FREQ=WEEKLY;BYDAY=TU']"
-    )
+    recurrence: Recurrence = Field(None, description="RFC 5545 lines, e.g. ['RRULE:FREQ=WEEKLY;BYDAY=TU']")
     calendar_id: str | None = Field(None, description="calendar id (default: primary)")
-
-    @field_validator("attendees")
-    @classmethod
-    def _check_attendees(cls, value: list[str] | None) -> list[str] | None:
-        return _addresses(value)
-
-    @field_validator("recurrence")
-    @classmethod
-    def _check_recurrence(cls, value: list[str] | None) -> list[str] | None:
-        return _recurrence(value)
 
 
 class UpdateEventArgs(ToolArgs):
@@ -100,26 +92,16 @@ class UpdateEventArgs(ToolArgs):
         None, description=f"new start (the duration is kept if end is not given); {_TIME_HELP}"
     )
     end: str | None = Field(None, description=f"new end; {_TIME_HELP}")
-    attendees: list[str] | None = Field(None, description="the full new list of attendees")
+    attendees: Attendees = Field(None, description="the full new list of attendees")
     location: str | None = None
     description: str | None = None
-    recurrence: list[str] | None = Field(None, description="new RFC 5545 recurrence lines for the series")
+    recurrence: Recurrence = Field(None, description="new RFC 5545 recurrence lines for the series")
     calendar_id: str | None = None
     scope: Scope | None = Field(
         None,
         description="for a recurring event: this (one occurrence, default for an occurrence), "
         "following (this and later ones) or all (the whole series)",
     )
-
-    @field_validator("attendees")
-    @classmethod
-    def _check_attendees(cls, value: list[str] | None) -> list[str] | None:
-        return _addresses(value)
-
-    @field_validator("recurrence")
-    @classmethod
-    def _check_recurrence(cls, value: list[str] | None) -> list[str] | None:
-        return _recurrence(value)
 
 
 class DeleteEventArgs(ToolArgs):
