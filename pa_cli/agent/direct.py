@@ -87,21 +87,11 @@ async def run_tool_directly(
             await approver(ApprovalRequest(approval.id, name, preview, normalized)) if approver else None
         )
         if decision is None:
-            store.messages.add(
-                session.id,
-                "tool",
-                "awaiting approval",
-                status="incomplete",
-                tool_name=name,
-                tool_call_id=call_id,
-                data={
-                    "turn_id": turn_id,
-                    "arguments": normalized,
-                    "approval_id": approval.id,
-                    "state": "awaiting_approval",
-                    "direct": True,
-                },
-            )
+            from pa_cli.agent.state import ProposedToolCall
+            from pa_cli.agent.tool_step import record_waiting_call
+
+            call = ProposedToolCall(call_id=call_id, tool=name, arguments=normalized)
+            record_waiting_call(store, session.id, turn_id, call, approval.id, direct=True)
             return DirectRun(None, session.id, pending_approval=approval.id, preview=preview)
         store.approvals.decide(approval.id, approved=decision, frontend=frontend)
         if not decision:

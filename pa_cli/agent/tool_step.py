@@ -20,6 +20,7 @@ from pa_cli.tools.base import Tool, ToolContext, ToolResult
 
 if TYPE_CHECKING:
     from pa_cli.agent.llm import ToolOutcome
+    from pa_cli.store import Store
 
 MAX_RESULT_CHARS = 20_000
 
@@ -167,22 +168,38 @@ async def _ask_approval(
     return decision, approval.id, preview
 
 
-async def _record_waiting(state: TurnState, call: ProposedToolCall, approval_id: str) -> None:
-    state.pending_approvals.append(approval_id)
-    state.store.messages.add(
-        state.session_id,
+def record_waiting_call(
+    store: Store,
+    session_id: str,
+    turn_id: str,
+    call: ProposedToolCall,
+    approval_id: str,
+    *,
+    direct: bool = False,
+) -> None:
+    """Store the call that waits for a decision: what `pa approve ID` finds to resume its turn."""
+    data: dict[str, Any] = {
+        "turn_id": turn_id,
+        "arguments": call.arguments,
+        "approval_id": approval_id,
+        "state": "awaiting_approval",
+    }
+    if direct:
+        data["direct"] = True
+    store.messages.add(
+        session_id,
         "tool",
         "awaiting approval",
         status="incomplete",
         tool_name=call.tool,
         tool_call_id=call.call_id,
-        data={
-            "turn_id": state.turn_id,
-            "arguments": call.arguments,
-            "approval_id": approval_id,
-            "state": "awaiting_approval",
-        },
+        data=data,
     )
+
+
+async def _record_waiting(state: TurnState, call: ProposedToolCall, approval_id: str) -> None:
+    state.pending_approvals.append(approval_id)
+    record_waiting_call(state.store, state.session_id, state.turn_id, call, approval_id)
     await state.emit(
         ToolCallFinished(
             call_id=call.call_id,
