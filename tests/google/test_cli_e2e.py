@@ -138,11 +138,16 @@ def test_agent_reads_todays_events_and_drafts_a_reply(
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
     google.add_event("Standup", start, start + timedelta(minutes=15), attendees=["team@example.com"])
     mail = google.add_message("ana@example.com", "me@example.com", "Lunch?", "Are you free for lunch today?")
-    today = datetime.now(UTC).date().isoformat()
+    # The window the model asks for is built around "now", not the UTC date: at 23:30 UTC an event
+    # half an hour away is already tomorrow's.
+    window = {
+        "time_min": (start - timedelta(hours=2)).isoformat(),
+        "time_max": (start + timedelta(hours=8)).isoformat(),
+    }
     fake_llm.reply_text(
         thinking(
             None,
-            ("calendar_list_events", {"time_min": f"{today}T00:00:00Z", "time_max": f"{today}T23:59:59Z"}),
+            ("calendar_list_events", window),
             ("gmail_read", {"message_id": mail.id}),
         )
     )
