@@ -54,7 +54,7 @@ async def test_a_message_gets_a_streamed_markdown_answer(
     agent: AgentService, llm_env: FakeLLM, make_app: MakeApp
 ) -> None:
     answer = "Here is **the plan**:\n\n```python\nprint('hello')\n```\n\nDone."
-    llm_env.script(Reply(text=thinking(answer), chunk_size=4, delay_between_chunks_ms=8))
+    llm_env.script(Reply(text=thinking(answer), chunk_size=6, delay_between_chunks_ms=60))
     app = make_app()
     async with app.run_test(message_hook=_events(app, TextDelta)) as pilot:
         await type_and_send(pilot, "show me some code")
