@@ -23,9 +23,10 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from pa_cli.agent.baml_stream import drive
 from pa_cli.agent.llm_faults import (
     Retry,
     Transient,
@@ -84,34 +85,6 @@ def load_baml() -> Any:
     if not debug:
         set_log_level("OFF")  # in case baml_py was loaded before
     return baml_client
-
-
-_END: Any = object()
-
-
-async def _next_partial(partials: AsyncIterator[Any], abort: Any) -> Any:
-    """The next partial result, or ``_END``; a cancellation aborts the request first.
-
-    BAML's stream iterator blocks the event loop for up to 5 s (joining its worker
-    thread) if it is interrupted while the request is still running, so the wait for
-    each partial is shielded and the request aborted before the iterator unwinds.
-    """
-
-    async def step() -> Any:
-        try:
-            return await anext(partials)
-        except StopAsyncIteration:
-            return _END
-
-    pending = asyncio.ensure_future(step())
-    try:
-        return await asyncio.shield(pending)
-    except asyncio.CancelledError:
-        abort.abort()
-        await asyncio.wait([pending])
-        if not pending.cancelled():
-            pending.exception()  # retrieved: no "exception never retrieved" noise
-        raise
 
 
 class AnswerStream:
@@ -330,15 +303,14 @@ class AssistantLLM:
         # server that accepts the connection and never answers.
         watchdog = Watchdog(abort, self.timeout_seconds)
         finished = False
-        partials: AsyncIterator[Any] | None = None
+
+        async def partial_arrived(partial: Any) -> None:
+            watchdog.stop()
+            if on_partial is not None:
+                await on_partial(partial)
+
         try:
-            stream = start(options, feedback)
-            partials = aiter(stream)
-            while (partial := await _next_partial(partials, abort)) is not _END:
-                watchdog.stop()
-                if on_partial is not None:
-                    await on_partial(partial)
-            final = await stream.get_final_response()
+            final = await drive(start(options, feedback), partial_arrived, abort)
             finished = True
             if not stream_finished(collector):
                 raise Transient("unavailable", "the stream ended before the reply was complete")
@@ -363,8 +335,6 @@ class AssistantLLM:
             watchdog.stop()
             if not finished:
                 abort.abort()
-            if partials is not None and hasattr(partials, "aclose"):
-                await partials.aclose()
             self._count(collector)
 
     def _count(self, collector: Any) -> None:
