@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,23 +12,35 @@ if TYPE_CHECKING:
     from pa_cli.tools.registry import ToolRegistry
 
 
-def tool_availability(tool: Tool, settings: Settings, store: Store, user_id: int) -> tuple[bool, str | None]:
-    """(authorized, note). Checks stored metadata only: no network, no keyring."""
-    if tool.service is None:
-        return True, None
-    from pa_cli.google.credentials import is_authorized
+def tool_availability(
+    tools: Iterable[Tool], settings: Settings, store: Store, user_id: int
+) -> dict[str, tuple[bool, str | None]]:
+    """(authorized, note) by tool name. Stored grant metadata only (one query): no network, no keyring."""
+    grants: dict[str, frozenset[str]] | None = None
+    result: dict[str, tuple[bool, str | None]] = {}
+    for tool in tools:
+        if tool.service is None:
+            result[tool.name] = (True, None)
+            continue
+        from pa_cli.google.credentials import grant_covers, grants_by_service
 
-    if is_authorized(settings, store, user_id, tool.service):
-        return True, None
-    return False, f"not authorized: run `pa tools authorize {tool.service}`"
+        if grants is None:
+            grants = grants_by_service(store, user_id)
+        if grant_covers(settings, tool.service, grants.get(tool.service)):
+            result[tool.name] = (True, None)
+        else:
+            result[tool.name] = (False, f"not authorized: run `pa tools authorize {tool.service}`")
+    return result
 
 
 def describe_tools(
     registry: ToolRegistry, settings: Settings, store: Store, user_id: int
 ) -> list[dict[str, Any]]:
     rows = []
-    for tool in registry.all():
-        authorized, note = tool_availability(tool, settings, store, user_id)
+    tools = registry.all()
+    availability = tool_availability(tools, settings, store, user_id)
+    for tool in tools:
+        authorized, note = availability[tool.name]
         rows.append(
             {
                 "name": tool.name,

@@ -74,8 +74,10 @@ def tool_specs(registry: ToolRegistry, settings: Settings, store: Store, user_id
     from pa_cli.agent.llm import ToolSpec
 
     specs = []
-    for tool in registry.all():
-        available, note = tool_availability(tool, settings, store, user_id)
+    tools = registry.all()
+    availability = tool_availability(tools, settings, store, user_id)
+    for tool in tools:
+        available, note = availability[tool.name]
         specs.append(
             ToolSpec(
                 name=tool.name,

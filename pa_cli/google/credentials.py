@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,26 @@ def granted_scopes(store: Store, user_id: int, service: str) -> list[str] | None
     return list(row.scopes or [])
 
 
+def grants_by_service(store: Store, user_id: int) -> dict[str, frozenset[str]]:
+    """Every Google service the user has a stored grant for, with its scopes (one query)."""
+    return {
+        row.service: frozenset(row.scopes or [])
+        for row in store.oauth_tokens.list(user_id)
+        if row.provider == PROVIDER
+    }
+
+
+def grant_covers(
+    settings: Settings, service: str, granted: Iterable[str] | None, scopes: Sequence[str] | None = None
+) -> bool:
+    """Whether ``granted`` (None: no grant) covers ``scopes`` (default: the service's scopes)."""
+    check_service(service)
+    if granted is None:
+        return False
+    needed = scopes_for(settings, service) if scopes is None else scopes
+    return set(needed) <= set(granted)
+
+
 def is_authorized(
     settings: Settings, store: Store, user_id: int, service: str, scopes: Sequence[str] | None = None
 ) -> bool:
@@ -125,11 +145,7 @@ def is_authorized(
     Reads only ``oauth_tokens`` metadata: no keyring, no network.
     """
     check_service(service)
-    granted = granted_scopes(store, user_id, service)
-    if granted is None:
-        return False
-    needed = scopes_for(settings, service) if scopes is None else scopes
-    return set(needed) <= set(granted)
+    return grant_covers(settings, service, granted_scopes(store, user_id, service), scopes)
 
 
 def require_authorized(

@@ -25,15 +25,11 @@ router = APIRouter(
 async def list_tools(client: Client, runtime: Runtime) -> Response:
     from pa_cli.agent.catalog import tool_availability
 
-    # Authorization is looked up once per Google service, not once per tool (schemas are cached).
-    by_service: dict[str | None, tuple[bool, str | None]] = {}
+    registered = runtime.registry.all()
+    availability = tool_availability(registered, runtime.settings, runtime.store, client.user_id)
     tools = []
-    for tool in runtime.registry.all():
-        if tool.service not in by_service:
-            by_service[tool.service] = tool_availability(
-                tool, runtime.settings, runtime.store, client.user_id
-            )
-        authorized, note = by_service[tool.service]
+    for tool in registered:
+        authorized, note = availability[tool.name]
         tools.append(
             ToolInfo(
                 name=tool.name,
