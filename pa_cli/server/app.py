@@ -46,7 +46,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         try:
             yield
         finally:
-            runtime.close()
+            await runtime.aclose()
 
     app = FastAPI(
         title="pa",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pa_cli.agent.service import AgentService
     from pa_cli.config import Settings
     from pa_cli.secrets import SecretStore
+    from pa_cli.server.journal import EventJournal
     from pa_cli.server.limits import Limits, RateLimiter
     from pa_cli.store import Store
     from pa_cli.tools.registry import ToolRegistry
@@ -38,9 +39,11 @@ class ServerRuntime:
     service: AgentService
     signing_key: bytes
     limiter: RateLimiter
+    journal: EventJournal
     ping_seconds: float = 15.0
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        await self.journal.close()
         self.store.close()
 
 
@@ -60,6 +63,7 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     from pa_cli.agent.service import AgentService
     from pa_cli.secrets import open_secret_store
     from pa_cli.server.auth import ensure_signing_key
+    from pa_cli.server.journal import EventJournal
     from pa_cli.server.limits import Limits, RateLimiter, tool_execution_guard
     from pa_cli.store import open_store
     from pa_cli.tools.registry import ToolRegistry
@@ -81,7 +85,15 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
         store.close()
         raise
     return ServerRuntime(
-        settings, store, secrets, registry, service, signing_key, limiter, options.ping_seconds
+        settings,
+        store,
+        secrets,
+        registry,
+        service,
+        signing_key,
+        limiter,
+        EventJournal(store),
+        options.ping_seconds,
     )
 
 

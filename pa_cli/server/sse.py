@@ -1,6 +1,7 @@
 """A turn's events as Server-Sent Events, numbered by the database and replayable.
 
-Every event is stored (``store.events``) before it is sent, and its row id is
+Every event is stored (through the process's ``EventJournal``, which writes the
+events of all streams in shared transactions) before it is sent, and its row id is
 the SSE ``id:``. A client that reconnects with ``Last-Event-ID`` gets the rest
 of that turn from the database, from whichever worker answers. When the client
 is slower than the agent, consecutive ``token`` events are merged (the text is
@@ -24,6 +25,7 @@ from pa_cli.agent.events import Error, TextDelta
 
 if TYPE_CHECKING:
     from pa_cli.agent.events import Event, SessionStarted
+    from pa_cli.server.journal import EventJournal
     from pa_cli.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,15 @@ class TurnStream:
     """Pumps a turn's events (after its ``session`` event) to the client, storing each first."""
 
     def __init__(
-        self, store: Store, first: SessionStarted, rest: AsyncIterator[Event], shutdown: anyio.Event
+        self,
+        store: Store,
+        journal: EventJournal,
+        first: SessionStarted,
+        rest: AsyncIterator[Event],
+        shutdown: anyio.Event,
     ) -> None:
         self.store = store
+        self.journal = journal
         self.first = first
         self.rest = rest
         self.shutdown = shutdown
@@ -80,12 +88,25 @@ class TurnStream:
         self._pump: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
 
-    def _persist(self, event: Event) -> ServerSentEvent:
-        data = event.payload()
-        event_id = self.store.events.append(self.session_id, self.turn_id, event.type, data)
-        if event.type in TERMINAL:
-            self.ended = True
-        return encode(event_id, event.type, data)
+    async def _persist(self, events: list[Event]) -> list[ServerSentEvent]:
+        """Store ``events`` (in one journal write when they arrive together), then encode them."""
+        payloads = [event.payload() for event in events]
+        pending = [
+            self.journal.submit(self.session_id, self.turn_id, event.type, data)
+            for event, data in zip(events, payloads, strict=True)
+        ]
+        encoded = []
+        try:
+            for event, data, future in zip(events, payloads, pending, strict=True):
+                encoded.append(encode(await future, event.type, data))
+                if event.type in TERMINAL:
+                    self.ended = True
+        except BaseException:
+            for future in pending:  # nobody will wait for the rest: no "never retrieved" noise
+                if not future.cancel() and not future.cancelled():
+                    future.exception()
+            raise
+        return encoded
 
     async def _run_pump(self) -> None:
         try:
@@ -124,22 +145,26 @@ class TurnStream:
         self._pump = asyncio.create_task(self._run_pump())
         self._watch = asyncio.create_task(self._watch_shutdown())
         try:
-            yield self._persist(self.first)
+            for sse in await self._persist([self.first]):
+                yield sse
             while True:
-                batch = [await self._queue.get(), *self._drain()]
-                for item in coalesce(batch):
-                    if item is _END:
-                        return
-                    if item is _SHUTDOWN:
-                        await self._stop_turn()
-                        for late in coalesce(
-                            [i for i in self._drain() if i is not _END and i is not _SHUTDOWN]
-                        ):
-                            yield self._persist(late)  # type: ignore[arg-type]
-                        if not self.ended:
-                            yield self._persist(SHUTDOWN_ERROR)
-                        return
-                    yield self._persist(item)  # type: ignore[arg-type]
+                items = coalesce([await self._queue.get(), *self._drain()])
+                stop = next((n for n, item in enumerate(items) if item is _END or item is _SHUTDOWN), None)
+                for sse in await self._persist(items[:stop]):  # type: ignore[arg-type]
+                    yield sse
+                if stop is None:
+                    continue
+                if items[stop] is _END:
+                    return
+                await self._stop_turn()  # shutting down: what the turn said meanwhile, then the end
+                late: list[Event] = coalesce(  # type: ignore[assignment]
+                    [i for i in [*items[stop + 1 :], *self._drain()] if i is not _END and i is not _SHUTDOWN]
+                )
+                if not self.ended and not any(e.type in TERMINAL for e in late):
+                    late.append(SHUTDOWN_ERROR)
+                for sse in await self._persist(late):
+                    yield sse
+                return
         except Exception as exc:
             log.error("sending a turn failed: %s", type(exc).__name__)
             yield encode(None, "error", {"code": "internal", "message": "the event stream failed"})

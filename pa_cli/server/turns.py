@@ -43,7 +43,7 @@ async def start_stream(runtime: ServerRuntime, events: AsyncIterator[Event]) -> 
     if not isinstance(first, SessionStarted):  # the agent always starts with it; be safe anyway
         raise ApiError(500, "internal", "the turn did not start")
     shutdown = anyio.Event()
-    stream = TurnStream(runtime.store, first, events, shutdown)
+    stream = TurnStream(runtime.store, runtime.journal, first, events, shutdown)
     return sse_response(stream.events(), shutdown, runtime.ping_seconds)
 
 

@@ -192,6 +192,23 @@ def test_turn_events_replay_after_the_last_seen_id(store: Store) -> None:
     assert event is not None and (event.session_id, event.turn_id) == (sid, "turn-1")
 
 
+def test_turn_events_group_commit_keeps_order_and_returns_each_id(store: Store) -> None:
+    from pa_cli.store.repositories.events import NewEvent
+
+    user = store.users.local_user()
+    sid = store.sessions.create(user.id).id
+    first = store.events.append(sid, "turn-1", "session", {"n": 0})
+    batch = [NewEvent(sid, f"turn-{1 + n % 2}", "token", {"text": str(n), "é": "ü"}) for n in range(50)]
+
+    ids = store.events.append_many(batch)
+
+    assert len(ids) == 50 and ids == sorted(ids) and ids[0] > first
+    stored = {e.id: e for t in ("turn-1", "turn-2") for e in store.events.after(sid, t, 0)}
+    assert [(stored[i].turn_id, stored[i].data) for i in ids] == [(e.turn_id, e.data) for e in batch]
+    assert stored[ids[0]].created_at.tzinfo is UTC
+    assert store.events.append_many([]) == []
+
+
 def test_timestamps_come_back_as_aware_utc(store: Store) -> None:
     user = store.users.local_user()
     chat = store.sessions.create(user.id)

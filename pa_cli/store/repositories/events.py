@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from pa_cli.store.db import Database
 from pa_cli.store.models import TurnEvent
+from pa_cli.store.types import utcnow
+
+
+class NewEvent(NamedTuple):
+    session_id: str
+    turn_id: str
+    type: str
+    data: dict[str, Any]
 
 
 class TurnEventRepository:
@@ -21,6 +31,25 @@ class TurnEventRepository:
             session.add(event)
             session.flush()
             return event.id
+
+    def append_many(self, events: Sequence[NewEvent]) -> list[int]:
+        """Store ``events`` in one transaction (a group commit); their ids, in the same order."""
+        if not events:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "session_id": e.session_id,
+                "turn_id": e.turn_id,
+                "type": e.type,
+                "data": e.data,
+                "created_at": now,
+            }
+            for e in events
+        ]
+        statement = insert(TurnEvent).returning(col(TurnEvent.id), sort_by_parameter_order=True)
+        with self._db.write() as session:
+            return list(session.execute(statement, rows).scalars())
 
     def after(self, session_id: str, turn_id: str, last_id: int = 0) -> list[TurnEvent]:
         """The turn's events with an id above ``last_id``, in order."""

@@ -1,0 +1,68 @@
+"""The event journal: group commits of turn events, in order, each caller getting its own id."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pa_cli.server.journal import EventJournal, JournalClosed
+from pa_cli.store import Store
+
+
+def _session(store: Store) -> str:
+    return store.sessions.create(store.users.local_user().id).id
+
+
+async def test_events_that_wait_together_share_a_write_and_keep_their_order(store: Store) -> None:
+    sid = _session(store)
+    journal = EventJournal(store)
+    try:
+
+        async def one_stream(turn: str) -> list[int]:
+            return [await journal.append(sid, turn, "token", {"text": f"{turn}-{n}"}) for n in range(20)]
+
+        per_turn = await asyncio.gather(*(one_stream(f"turn-{t}") for t in range(10)))
+    finally:
+        await journal.close()
+
+    assert journal.events == 200 and journal.writes < 200
+    for t, ids in enumerate(per_turn):
+        assert ids == sorted(ids)
+        stored = store.events.after(sid, f"turn-{t}", 0)
+        assert [e.id for e in stored] == ids
+        assert [e.data["text"] for e in stored] == [f"turn-{t}-{n}" for n in range(20)]
+
+
+async def test_submitted_events_of_one_stream_are_stored_in_submission_order(store: Store) -> None:
+    sid = _session(store)
+    journal = EventJournal(store)
+    try:
+        futures = [journal.submit(sid, "t", "token", {"n": n}) for n in range(50)]
+        ids = [await f for f in futures]
+    finally:
+        await journal.close()
+
+    assert ids == sorted(ids) and journal.writes == 1
+    assert [e.data["n"] for e in store.events.after(sid, "t", 0)] == list(range(50))
+
+
+async def test_a_failed_write_fails_its_events_and_the_next_write_works(store: Store) -> None:
+    sid = _session(store)
+    journal = EventJournal(store)
+    try:
+        with pytest.raises(Exception, match="FOREIGN KEY"):
+            await journal.append("no-such-session", "t", "token", {})
+        assert await journal.append(sid, "t", "token", {"text": "still fine"}) > 0
+    finally:
+        await journal.close()
+
+    assert [e.data for e in store.events.after(sid, "t", 0)] == [{"text": "still fine"}]
+
+
+async def test_a_closed_journal_refuses_events(store: Store) -> None:
+    journal = EventJournal(store)
+    await journal.close()
+
+    with pytest.raises(JournalClosed):
+        await journal.append(_session(store), "t", "token", {})
