@@ -32,6 +32,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from fastapi.middleware.cors import CORSMiddleware
 
     from pa_cli.server.errors import install_error_handlers
+    from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
     from pa_cli.server.routes import agent_config, approvals, chat, meta, oauth, sessions, tools
@@ -43,6 +44,9 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, opts)
         app.state.runtime = runtime
+        if opts.settle_heap:
+            preload_turn_modules()
+            settle_heap()
         try:
             yield
         finally:
@@ -80,4 +84,6 @@ def create_app_from_environment() -> FastAPI:
     """For ``uvicorn --factory`` (each worker process builds its own app from the same settings)."""
     from pa_cli.config import load_settings
 
-    return create_app(load_settings())
+    from pa_cli.server.runtime import RuntimeOptions
+
+    return create_app(load_settings(), RuntimeOptions(settle_heap=True))

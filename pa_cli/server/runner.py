@@ -103,5 +103,6 @@ def _stopped(signum: int, frame: object) -> None:
 
 def _single_app(settings: Settings) -> FastAPI:
     from pa_cli.server.app import create_app
+    from pa_cli.server.runtime import RuntimeOptions
 
-    return create_app(settings)
+    return create_app(settings, RuntimeOptions(settle_heap=True))

@@ -57,6 +57,9 @@ class RuntimeOptions:
     llm_factory: Callable[[], AssistantLLM] | None = None
     #: Seconds between SSE keep-alive comments.
     ping_seconds: float = 15.0
+    #: Preload a turn's modules and freeze the start-up heap (``pa_cli.server.heap``): for a
+    #: server process of its own, not for an app embedded in somebody else's process.
+    settle_heap: bool = False
 
 
 async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRuntime:
