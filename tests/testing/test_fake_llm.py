@@ -203,6 +203,9 @@ def test_delay_between_chunks_spreads_the_stream_out(fake_llm: FakeLLM, client: 
     assert len(arrivals) == 3
     assert arrivals[-1] - started >= 0.12
     assert arrivals[-1] - arrivals[0] >= 0.06
+    sent = fake_llm.requests[-1].chunks_sent_at  # what latency benchmarks measure from
+    assert len(sent) == 3 and sent == sorted(sent)
+    assert sent[2] - sent[0] >= 0.12
 
 
 @pytest.mark.parametrize(

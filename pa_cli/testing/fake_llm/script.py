@@ -87,6 +87,8 @@ class RecordedRequest:
     messages: list[dict[str, str]] = field(default_factory=list)
     """Normalised ``{"role", "content"}`` text messages (Gemini's systemInstruction as "system")."""
     received_at: float = field(default_factory=time.monotonic)
+    chunks_sent_at: list[float] = field(default_factory=list)
+    """``time.monotonic()`` when each content chunk of a streamed reply was written (for latency figures)."""
 
     @property
     def prompt_text(self) -> str:

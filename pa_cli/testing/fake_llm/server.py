@@ -8,6 +8,7 @@ import json
 import math
 import re
 import threading
+import time
 from collections import deque
 from types import TracebackType
 from typing import Any
@@ -290,6 +291,8 @@ class FakeLLM:
             if 0 < content_index < len(pieces) and reply.delay_between_chunks_ms > 0:
                 await asyncio.sleep(reply.delay_between_chunks_ms / 1000)
             writer.write(chunk_frame(f"data: {event}\n\n".encode()))
+            if 0 <= content_index < len(pieces):
+                renderer.request.chunks_sent_at.append(time.monotonic())
             await writer.drain()
         if drop_at is not None:
             writer.transport.abort()  # Gemini: every chunk sent, body still unterminated
