@@ -31,6 +31,7 @@ Run: `uv run python -m benchmarks.bench_server` (or `python -m benchmarks bench_
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -251,9 +252,14 @@ def _measure_streams(
         return Reply(text=_thinking(answer), chunk_size=pace.chunk, delay_between_chunks_ms=pace.every_ms)
 
     llm.script_fn(respond)
-    started = time.monotonic()
-    streams = asyncio.run(_streams(base_url, tokens, ramp_s))
-    elapsed = time.monotonic() - started
+    gc.collect()
+    gc.disable()  # this process is the instrument: its own collections would count as server latency
+    try:
+        started = time.monotonic()
+        streams = asyncio.run(_streams(base_url, tokens, ramp_s))
+        elapsed = time.monotonic() - started
+    finally:
+        gc.enable()
     for number, stream in enumerate(streams):
         stream.chunks_sent_at = requests[number].chunks_sent_at
         stream.chunk = pace.chunk

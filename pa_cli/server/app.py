@@ -83,7 +83,6 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
 def create_app_from_environment() -> FastAPI:
     """For ``uvicorn --factory`` (each worker process builds its own app from the same settings)."""
     from pa_cli.config import load_settings
-
     from pa_cli.server.runtime import RuntimeOptions
 
     return create_app(load_settings(), RuntimeOptions(settle_heap=True))
