@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.fake_llm",
     "tests.fixtures.fake_google",
     "tests.fixtures.tmux",
+    "tests.fixtures.postgres",
 ]
 
 _PA_ENV_PREFIXES = ("PA_", "GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BAML_")

@@ -1,4 +1,5 @@
-"""The server keeps no conversation state: workers and separate processes share one database."""
+"""The server keeps no conversation state: workers and separate processes share one database
+(a SQLite file, or a PostgreSQL server)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from pa_cli.config import load_settings
+from pa_cli.store import open_store
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
 from tests.server.support import API, LiveServer, sse_events, stream_events
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_env(request: pytest.FixtureRequest, env: dict[str, str]) -> dict[str, str]:
+    """One home (so one signing key), and one database: the SQLite file in it, or a PostgreSQL server."""
+    if request.param == "postgresql":
+        return {**env, "PA_DATABASE_URL": request.getfixturevalue("postgres_url")}
+    return env
+
+
 @pytest.fixture
-def pair(env: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
+def pair(shared_env: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
+    env = shared_env
     first = LiveServer.start(env)
     try:
         second = LiveServer.start(env)
@@ -48,6 +60,10 @@ def test_two_servers_on_one_database_serve_one_conversation(
         assert events[-1].event == "done" and events[-1].data["response"] == "Updated."
         titles = [s["id"] for s in on_a.get(f"{API}/sessions").json()["sessions"]]
         assert titles == [session]
+    with open_store(load_settings(environ=a.env)) as store:  # the conversation is in the shared database
+        assert store.dialect == ("postgresql" if "PA_DATABASE_URL" in a.env else "sqlite")
+        chat = store.sessions.get(session)
+        assert chat is not None and len(store.messages.list(session)) >= 6
 
 
 def test_a_stream_started_on_one_server_is_resumed_on_the_other(
@@ -70,8 +86,8 @@ def test_a_stream_started_on_one_server_is_resumed_on_the_other(
     assert "".join(e.data["text"] for e in seen + rest if e.event == "token") == answer
 
 
-def test_two_workers_serve_one_conversation(env: dict[str, str], fake_llm: FakeLLM) -> None:
-    server = LiveServer.start(env, "--workers", "2")
+def test_two_workers_serve_one_conversation(shared_env: dict[str, str], fake_llm: FakeLLM) -> None:
+    server = LiveServer.start(shared_env, "--workers", "2")
     try:
         for n in range(6):
             fake_llm.reply_text(thinking(f"reply {n}"))

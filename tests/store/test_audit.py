@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sqlalchemy import text
+
 from pa_cli.store import Store
 from pa_cli.store.types import GENESIS_HASH
-from tests.store.helpers import db_path, raw
 
 
 def _record(store: Store, n: int) -> list[int]:
@@ -47,8 +48,8 @@ def test_each_row_carries_the_hash_of_the_previous_one(store: Store) -> None:
 
 def test_an_edited_row_breaks_the_chain(store: Store) -> None:
     ids = _record(store, 4)
-    with raw(db_path(store)) as conn:
-        conn.execute("UPDATE audit_log SET outcome = 'denied' WHERE id = ?", (ids[2],))
+    with store.engine.begin() as conn:  # behind the repository's back, as an attacker would
+        conn.execute(text("UPDATE audit_log SET outcome = 'denied' WHERE id = :id"), {"id": ids[2]})
 
     assert not store.audit.verify_chain()
     assert store.audit.first_broken() == ids[2]
@@ -56,8 +57,8 @@ def test_an_edited_row_breaks_the_chain(store: Store) -> None:
 
 def test_a_deleted_row_breaks_the_chain(store: Store) -> None:
     ids = _record(store, 4)
-    with raw(db_path(store)) as conn:
-        conn.execute("DELETE FROM audit_log WHERE id = ?", (ids[1],))
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": ids[1]})
 
     assert store.audit.first_broken() == ids[2]
 
