@@ -1,17 +1,15 @@
 """Per-client rate limits (chat turns, tool executions) and the request size limit.
 
-Rate limits are kept in memory, per worker process: with ``--workers N`` (or N
-hosts) a client can make up to N times the configured rate. Everything else the
-server keeps is in the database; these counters are deliberately not, so a busy
-chat does not add a database write per request.
+The counts are kept in the database (``store.rate_limits``), so every worker of
+``pa serve --workers N``, and every host on one PostgreSQL database, counts a
+client's requests together: the limit a device gets does not grow with the
+number of workers. It costs one small write per chat turn and per tool call.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from pa_cli.tools.base import ToolError
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from pa_cli.store import Store
     from pa_cli.tools.base import Tool, ToolContext, ToolGuard
 
 
@@ -46,50 +45,37 @@ class Limits:
         )
 
 
-class SlidingWindow:
-    """At most ``limit`` hits per key in any ``window`` seconds. Thread-safe."""
+class SharedWindow:
+    """At most ``limit`` hits per client in any ``window`` seconds, counted in the database."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: Store, kind: str, limit: int, window: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.kind = kind
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
+    def _key(self, client_id: str) -> str:
+        return f"{self.kind}:{client_id}"
 
-    def retry_after(self, key: str) -> float | None:
+    def retry_after(self, client_id: str) -> float | None:
         """Seconds until one more hit is allowed; None when it is allowed now."""
-        with self._lock:
-            now = self._clock()
-            hits = self._prune(key, now)
-            if len(hits) < self.limit:
-                return None
-            return max(0.0, hits[0] + self.window - now)
+        return self.store.rate_limits.retry_after(
+            self._key(client_id), self.limit, self.window, self._clock()
+        )
 
-    def hit(self, key: str) -> float | None:
+    def hit(self, client_id: str) -> float | None:
         """Record a hit if allowed (None); else the seconds to wait, nothing recorded."""
-        with self._lock:
-            now = self._clock()
-            hits = self._prune(key, now)
-            if len(hits) >= self.limit:
-                return max(0.0, hits[0] + self.window - now)
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients
-                for idle in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[idle]
-            return None
+        return self.store.rate_limits.hit(self._key(client_id), self.limit, self.window, self._clock())
 
 
 class RateLimiter:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.limits = limits
-        self.chat = SlidingWindow(limits.chat_per_minute, limits.window_seconds)
-        self.tools = SlidingWindow(limits.tool_calls_per_minute, limits.window_seconds)
+        self.chat = SharedWindow(store, "chat", limits.chat_per_minute, limits.window_seconds, clock)
+        self.tools = SharedWindow(store, "tool", limits.tool_calls_per_minute, limits.window_seconds, clock)
 
     def admit_turn(self, client_id: str) -> None:
         """Count a chat turn (or an approval that resumes one); 429 when over either limit."""

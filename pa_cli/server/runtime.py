@@ -76,7 +76,7 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     store = open_store(settings)
     try:
         registry = options.registry or await ToolRegistry.aload(settings)
-        limiter = RateLimiter(options.limits or Limits.from_settings(settings.server))
+        limiter = RateLimiter(options.limits or Limits.from_settings(settings.server), store)
         service = AgentService(
             settings,
             store,

@@ -208,6 +208,17 @@ class ApiClient(PaModel, table=True):
         return self.revoked_at is not None
 
 
+class RateLimitHit(PaModel, table=True):
+    """One counted request (a chat turn, a tool execution) of an API client, for limits every worker shares."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
+
+    id: int = Field(default=None, primary_key=True)
+    key: str  # "<kind>:<client id>"
+    at: float  # Unix time: comparable across hosts, unlike a monotonic clock
+
+
 class TurnEvent(PaModel, table=True):
     """An event of a turn as it was sent over SSE, kept so a reconnecting client can replay it."""
 

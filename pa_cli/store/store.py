@@ -15,6 +15,7 @@ from pa_cli.store.repositories.events import TurnEventRepository
 from pa_cli.store.repositories.messages import MessageRepository
 from pa_cli.store.repositories.oauth import OAuthTokenRepository
 from pa_cli.store.repositories.plans import PlanRepository
+from pa_cli.store.repositories.rate_limits import RateLimitRepository
 from pa_cli.store.repositories.sessions import SessionRepository
 from pa_cli.store.repositories.tools import ToolAccessRepository, ToolRegistryRepository
 from pa_cli.store.repositories.users import AgentConfigRepository, UserRepository
@@ -45,6 +46,7 @@ class Store:
         self.tool_access = ToolAccessRepository(db)
         self.api_clients = ApiClientRepository(db)
         self.events = TurnEventRepository(db)
+        self.rate_limits = RateLimitRepository(db)
 
     @property
     def dialect(self) -> str:

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from pa_cli.config import Settings, load_settings
-from pa_cli.server.limits import Limits, SlidingWindow
+from pa_cli.server.limits import Limits, SharedWindow
 from pa_cli.server.runtime import RuntimeOptions
-from pa_cli.store import open_store
+from pa_cli.store import Store, open_store
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
 from tests.server.support import API, LiveServer, ThreadedServer, issue, stream_events
@@ -116,9 +116,9 @@ def test_cors_allows_the_configured_origins(
         assert "access-control-allow-origin" not in other.headers
 
 
-def test_the_sliding_window_frees_a_slot_when_the_oldest_hit_leaves_it() -> None:
+def test_the_shared_window_frees_a_slot_when_the_oldest_hit_leaves_it(store: Store) -> None:
     now = [0.0]
-    window = SlidingWindow(2, 60.0, clock=lambda: now[0])
+    window = SharedWindow(store, "chat", 2, 60.0, clock=lambda: now[0])
     assert window.hit("a") is None
     now[0] = 10.0
     assert window.hit("a") is None
@@ -126,3 +126,25 @@ def test_the_sliding_window_frees_a_slot_when_the_oldest_hit_leaves_it() -> None
     assert window.hit("b") is None
     now[0] = 60.5
     assert window.retry_after("a") is None and window.hit("a") is None
+
+
+def test_two_servers_on_one_database_share_each_clients_limit(
+    local_settings: Settings, fake_llm: FakeLLM
+) -> None:
+    """As with `--workers 2` or two hosts: the budget is the device's, not each process's."""
+    for _ in range(3):
+        fake_llm.reply_text(thinking("ok"))
+    limits = Limits(chat_per_minute=2, tool_calls_per_minute=10)
+    token, _ = issue(dict(os.environ), name="phone")
+    with (
+        ThreadedServer(local_settings, RuntimeOptions(limits=limits)) as first,
+        ThreadedServer(local_settings, RuntimeOptions(limits=limits)) as second,
+        _client(first, token) as on_first,
+        _client(second, token) as on_second,
+    ):
+        assert on_first.post(f"{API}/chat", json={"message": "one"}).status_code == 200
+        assert on_second.post(f"{API}/chat", json={"message": "two"}).status_code == 200
+        third = on_first.post(f"{API}/chat", json={"message": "three"})
+        fourth = on_second.post(f"{API}/chat", json={"message": "four"})
+    assert (third.status_code, fourth.status_code) == (429, 429)
+    assert third.json()["error"]["code"] == "rate_limited" and int(third.headers["retry-after"]) >= 1

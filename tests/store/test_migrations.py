@@ -32,6 +32,7 @@ TABLES = {
     "plans",
     "api_clients",
     "turn_events",
+    "rate_limit_hits",
 }
 
 

@@ -209,6 +209,20 @@ def test_turn_events_group_commit_keeps_order_and_returns_each_id(store: Store) 
     assert store.events.append_many([]) == []
 
 
+def test_rate_limit_hits_slide_and_count_per_key(store: Store) -> None:
+    limits = store.rate_limits
+
+    assert limits.hit("chat:phone", 2, 60.0, now=1000.0) is None
+    assert limits.hit("chat:phone", 2, 60.0, now=1010.0) is None
+    assert limits.hit("chat:phone", 2, 60.0, now=1020.0) == 40.0  # refused, not counted
+    assert limits.retry_after("chat:phone", 2, 60.0, now=1030.0) == 30.0
+    assert limits.hit("chat:laptop", 2, 60.0, now=1020.0) is None  # another key, its own budget
+    assert limits.hit("tool:phone", 2, 60.0, now=1020.0) is None
+    assert limits.retry_after("chat:phone", 2, 60.0, now=1060.5) is None  # the oldest left the window
+    assert limits.hit("chat:phone", 2, 60.0, now=1060.5) is None
+    assert limits.hit("chat:phone", 2, 60.0, now=1061.0) == 9.0
+
+
 def test_timestamps_come_back_as_aware_utc(store: Store) -> None:
     user = store.users.local_user()
     chat = store.sessions.create(user.id)
