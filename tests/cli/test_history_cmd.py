@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from pa_cli.store.migrate import head_revision
 from tests.conftest import PaRunner
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def test_doctor_reports_paths_schema_keyring_and_llm(pa: PaRunner) -> None:
     report = pa("doctor", "--json", env={"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "pw"})
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
-    assert data["database"]["schema version"] == "0001_initial"
+    assert data["database"]["schema version"] == head_revision()
     assert data["paths"]["config file"].endswith("config.toml")
     assert "encrypted file" in data["secrets"]["backend"]
     assert data["llm"]["provider"] == "gemini"
