@@ -7,13 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from pa_cli.store import open_store
+from pa_cli.store import Store, open_store
 
 # A child process: wait for the start signal, then write through its own Store.
 WRITER = """
 import sys, time
 from pathlib import Path
-from pa_cli.store import open_store
+from pa_cli.store import Store, open_store
 
 url, session_id, label, count, go = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])
 store = open_store(url=url)
@@ -97,3 +97,42 @@ def test_threads_sharing_one_store_write_without_errors(tmp_path: Path) -> None:
 
         assert store.messages.count(chat.id) == 400
         assert all(len(store.events.after(chat.id, f"turn-{w}")) == 100 for w in range(4))
+
+
+def test_threads_of_one_process_queue_for_the_write_lock_instead_of_polling_sqlite(store: Store) -> None:
+    """A second writer waits on the process's lock, so it never enters SQLite's sleeping busy handler."""
+    import threading
+
+    from sqlalchemy import event, text
+
+    begun: list[str] = []  # who took a connection from the pool to begin a transaction
+
+    def checkout(*_args: object) -> None:
+        begun.append(threading.current_thread().name)
+
+    event.listen(store.engine.pool, "checkout", checkout)
+    user = store.users.local_user()
+    holding, release = threading.Event(), threading.Event()
+    created: list[str] = []
+
+    def hold_a_write() -> None:
+        with store.events._db.write() as session:  # what the event journal's thread does, kept open
+            session.execute(text("SELECT 1"))  # the transaction (BEGIN IMMEDIATE) starts here
+            holding.set()
+            release.wait(10)
+
+    def write_meanwhile() -> None:
+        created.append(store.sessions.create(user.id).id)
+
+    begun.clear()
+    first = threading.Thread(target=hold_a_write, name="first")
+    second = threading.Thread(target=write_meanwhile, name="second")
+    first.start()
+    assert holding.wait(10)
+    second.start()
+    time.sleep(0.3)
+    assert begun == ["first"] and not created  # the second has not even taken a connection
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert created and begun == ["first", "second"]
