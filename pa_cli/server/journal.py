@@ -37,15 +37,12 @@ class EventJournal:
         self._writer: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pa-journal")
         self._closed = False
-        self.writes = 0  # transactions, for tests and benchmarks
+        self.writes = 0  # transactions and events written, for tests
         self.events = 0
 
-    async def append(self, session_id: str, turn_id: str, type: str, data: dict[str, Any]) -> int:
-        """Store one event (with whatever else is waiting); its id once it is committed."""
-        return await self.submit(session_id, turn_id, type, data)
-
     def submit(self, session_id: str, turn_id: str, type: str, data: dict[str, Any]) -> asyncio.Future[int]:
-        """Queue one event; the future gets its id once it is committed (events keep their order)."""
+        """Queue one event (with whatever else is waiting); the future gets its id once it is
+        committed. Events keep their order."""
         if self._closed:
             raise JournalClosed("the event journal is closed")
         loop = asyncio.get_running_loop()

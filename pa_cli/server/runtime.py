@@ -1,4 +1,5 @@
-"""What one server process holds: settings, the store, the agent, the signing key, the limiters.
+"""What one server process holds: settings, the store, the agent, the signing key, the rate limiter
+(its counts are in the database) and the event journal.
 
 None of it is per-conversation state: sessions, turns, approvals and OAuth
 states all live in the database or the secret store, so any worker can serve

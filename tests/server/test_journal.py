@@ -20,7 +20,7 @@ async def test_events_that_wait_together_share_a_write_and_keep_their_order(stor
     try:
 
         async def one_stream(turn: str) -> list[int]:
-            return [await journal.append(sid, turn, "token", {"text": f"{turn}-{n}"}) for n in range(20)]
+            return [await journal.submit(sid, turn, "token", {"text": f"{turn}-{n}"}) for n in range(20)]
 
         per_turn = await asyncio.gather(*(one_stream(f"turn-{t}") for t in range(10)))
     finally:
@@ -52,8 +52,8 @@ async def test_a_failed_write_fails_its_events_and_the_next_write_works(store: S
     journal = EventJournal(store)
     try:
         with pytest.raises(Exception, match="FOREIGN KEY"):
-            await journal.append("no-such-session", "t", "token", {})
-        assert await journal.append(sid, "t", "token", {"text": "still fine"}) > 0
+            await journal.submit("no-such-session", "t", "token", {})
+        assert await journal.submit(sid, "t", "token", {"text": "still fine"}) > 0
     finally:
         await journal.close()
 
@@ -65,4 +65,4 @@ async def test_a_closed_journal_refuses_events(store: Store) -> None:
     await journal.close()
 
     with pytest.raises(JournalClosed):
-        await journal.append(_session(store), "t", "token", {})
+        await journal.submit(_session(store), "t", "token", {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
@@ -30,10 +32,10 @@ class RateLimitRepository:
             hits = session.exec(
                 select(RateLimitHit.at).where(RateLimitHit.key == key).order_by(col(RateLimitHit.at))
             ).all()
-            if len(hits) >= limit:
-                return max(0.0, hits[len(hits) - limit] + window - now)
-            session.add(RateLimitHit(key=key, at=now))
-            return None
+            wait = _wait(hits, limit, window, now)
+            if wait is None:
+                session.add(RateLimitHit(key=key, at=now))
+            return wait
 
     def retry_after(self, key: str, limit: int, window: float, now: float) -> float | None:
         """Seconds until one more hit is allowed for ``key``; None when it is allowed now."""
@@ -43,7 +45,11 @@ class RateLimitRepository:
             .order_by(col(RateLimitHit.at))
         )
         with self._db.read() as session:
-            hits = session.exec(query).all()
-        if len(hits) < limit:
-            return None
-        return max(0.0, hits[len(hits) - limit] + window - now)
+            return _wait(session.exec(query).all(), limit, window, now)
+
+
+def _wait(hits: Sequence[float], limit: int, window: float, now: float) -> float | None:
+    """Given the times of the hits in the window, oldest first: None if one more fits, else the wait."""
+    if len(hits) < limit:
+        return None
+    return max(0.0, hits[len(hits) - limit] + window - now)
