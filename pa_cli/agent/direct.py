@@ -73,14 +73,17 @@ async def run_tool_directly(
     if policy == "deny":
         raise UsageError(f"{name} is denied by policy (tools.policy.{name})")
     approval_id = preview = None
+    frozen: dict[str, Any] | None = None
     if tool.side_effect and policy == "ask":
-        preview = await tool.preview(args, ctx)
+        prepared = await tool.prepare(args, ctx)
+        preview, frozen = prepared.preview, prepared.frozen
         approval = store.approvals.create(
             user_id=uid,
             session_id=session.id,
             tool=name,
             arguments=normalized,
             preview=preview,
+            frozen=frozen,
             tool_call_id=call_id,
         )
         decision = (
@@ -97,7 +100,9 @@ async def run_tool_directly(
         if not decision:
             return DirectRun(ToolResult(ok=False, summary="denied: it did not run"), session.id)
         approval_id = approval.id
-    result = await execute_tool(tool, normalized, ctx, approval_id=approval_id, preview=preview)
+    result = await execute_tool(
+        tool, normalized, ctx, approval_id=approval_id, preview=preview, frozen=frozen
+    )
     if approval_id is not None:
         store.approvals.mark_executed(approval_id, result.summary)
     store.messages.add(

@@ -93,7 +93,12 @@ async def run_decided_call(state: TurnState, plan: ResumePlan) -> bool:
         if tool.name not in state.tools_used:
             state.tools_used.append(tool.name)
         result = await execute_tool(
-            tool, arguments, tool_context(state), approval_id=approval.id, preview=approval.preview
+            tool,
+            arguments,
+            tool_context(state),
+            approval_id=approval.id,
+            preview=approval.preview,
+            frozen=approval.frozen,
         )
         state.store.approvals.mark_executed(approval.id, result.summary)
         status = "done" if result.ok else "failed"

@@ -122,8 +122,9 @@ async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome
             ToolResult(ok=False, summary=f"{tool.name} is denied by policy (tools.policy.{tool.name})"),
         )
     approval_id = preview = None
+    frozen: dict[str, Any] | None = None
     if tool.side_effect and policy == "ask":
-        decision, approval_id, preview = await _ask_approval(state, tool, call, args)
+        decision, approval_id, preview, frozen = await _ask_approval(state, tool, call, args)
         if decision is None:
             await _record_waiting(state, call, approval_id)
             return None
@@ -137,7 +138,7 @@ async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome
     if tool.name not in state.tools_used:
         state.tools_used.append(tool.name)
     result = await execute_tool(
-        tool, call.arguments, tool_context(state), approval_id=approval_id, preview=preview
+        tool, call.arguments, tool_context(state), approval_id=approval_id, preview=preview, frozen=frozen
     )
     if approval_id is not None:
         state.store.approvals.mark_executed(approval_id, result.summary)
@@ -148,24 +149,26 @@ async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome
 
 async def _ask_approval(
     state: TurnState, tool: Tool, call: ProposedToolCall, args: BaseModel
-) -> tuple[bool | None, str, str]:
-    preview = await tool.preview(args, tool_context(state))
+) -> tuple[bool | None, str, str, dict[str, Any] | None]:
+    prepared = await tool.prepare(args, tool_context(state))
+    preview = prepared.preview
     approval = state.store.approvals.create(
         user_id=state.user_id,
         session_id=state.session_id,
         tool=tool.name,
         arguments=call.arguments,
         preview=preview,
+        frozen=prepared.frozen,
         tool_call_id=call.call_id,
     )
     expires = approval.expires_at.isoformat() if approval.expires_at else None
     await state.emit(ApprovalRequired(id=approval.id, tool=tool.name, preview=preview, expires_at=expires))
     if state.approver is None:
-        return None, approval.id, preview
+        return None, approval.id, preview, prepared.frozen
     decision = await state.approver(ApprovalRequest(approval.id, tool.name, preview, call.arguments))
     if decision is not None:
         state.store.approvals.decide(approval.id, approved=decision, frontend=state.frontend)
-    return decision, approval.id, preview
+    return decision, approval.id, preview, prepared.frozen
 
 
 def record_waiting_call(

@@ -204,9 +204,12 @@ async def execute_tool(
     *,
     approval_id: str | None = None,
     preview: str | None = None,
+    frozen: dict[str, Any] | None = None,
 ) -> ToolResult:
     """Validate, run, audit: one tool call, always a ``ToolResult``, never an exception from the tool.
 
+    An approved call (``approval_id`` given) runs ``tool.run_prepared(args, frozen, ctx)``: exactly
+    the request its approval previewed; any other call runs ``tool.run``.
     ``approval_id`` and ``preview`` (when the call was approved) go into the audit row, whose
     arguments digest is over ``raw_arguments`` as given (the approval's hash covers the same dict).
     Store errors while auditing propagate: an execution that cannot be audited is not hidden.
@@ -222,7 +225,8 @@ async def execute_tool(
             summary=f"invalid arguments: {message}",
         )
     else:
-        result, outcome = await _guarded_run(tool, args, ctx)
+        prepared = (frozen,) if approval_id is not None else None
+        result, outcome = await _guarded_run(tool, args, ctx, prepared)
     if tool.untrusted_output and not result.untrusted:
         result = result.model_copy(update={"untrusted": True})
     ctx.store.audit.record(
@@ -239,18 +243,25 @@ async def execute_tool(
     return result
 
 
-async def _guarded_run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:
+async def _guarded_run(
+    tool: Tool, args: BaseModel, ctx: ToolContext, prepared: tuple[dict[str, Any] | None] | None
+) -> tuple[ToolResult, str]:
     if ctx.guard is not None:
         try:
             ctx.guard(tool, ctx)
         except ToolError as exc:
             return _error_result(exc), exc.code
-    return await _run(tool, args, ctx)
+    return await _run(tool, args, ctx, prepared)
 
 
-async def _run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:
+async def _run(
+    tool: Tool, args: BaseModel, ctx: ToolContext, prepared: tuple[dict[str, Any] | None] | None
+) -> tuple[ToolResult, str]:
     try:
-        result = await tool.run(args, ctx)
+        if prepared is None:
+            result = await tool.run(args, ctx)
+        else:
+            result = await tool.run_prepared(args, prepared[0], ctx)
     except ToolError as exc:
         return _error_result(exc), "tool_error"
     except PaError as exc:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from pa_cli.errors import AuthorizationNeeded
 from pa_cli.store.types import arguments_digest
-from pa_cli.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from pa_cli.tools.base import PreparedCall, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from pa_cli.tools.registry import execute_tool
 
 
@@ -152,3 +152,40 @@ async def test_a_guard_can_refuse_a_call_which_is_then_audited(store: Any) -> No
     assert seen == ["plan_show"]
     assert not result.ok and "rate limit" in result.summary
     assert [e.outcome for e in store.audit.list(user_id=user.id)] == ["tool_error"]
+
+
+class Frozen(Tool):
+    """A side effect that resolves its request in ``prepare`` and runs exactly that when approved."""
+
+    name = "frozen_tool"
+    description = "resolves once"
+    args_model: ClassVar[type[BaseModel]] = EchoArgs
+    side_effect = True
+    ran: ClassVar[list[tuple[str, Any]]] = []
+
+    async def prepare(self, args: Any, ctx: ToolContext) -> PreparedCall:
+        return PreparedCall(preview=f"echo {args.text}", frozen={"resolved": args.text.upper()})
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        type(self).ran.append(("run", args.text))
+        return ToolResult(summary="ran")
+
+    async def run_prepared(self, args: Any, frozen: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        type(self).ran.append(("run_prepared", frozen))
+        return ToolResult(summary="ran prepared")
+
+
+async def test_an_approved_call_runs_the_frozen_request_and_others_run_plainly(ctx: ToolContext) -> None:
+    Frozen.ran = []
+    prepared = await Frozen().prepare(EchoArgs(text="hi"), ctx)
+    approved = await execute_tool(
+        Frozen(), {"text": "hi"}, ctx, approval_id="appr-9", preview=prepared.preview, frozen=prepared.frozen
+    )
+    plain = await execute_tool(Frozen(), {"text": "yo"}, ctx)
+    assert (approved.summary, plain.summary) == ("ran prepared", "ran")
+    assert Frozen.ran == [("run_prepared", {"resolved": "HI"}), ("run", "yo")]
+
+
+async def test_the_default_prepare_is_the_preview_and_stores_nothing_frozen(ctx: ToolContext) -> None:
+    prepared = await Echo().prepare(EchoArgs(text="x"), ctx)
+    assert prepared == PreparedCall(preview='echo({"text":"x","times":1})', frozen=None)
