@@ -5,7 +5,12 @@ Every path is normalised to an absolute POSIX path under ``/`` (``..`` cannot
 climb above the root, so ``../../etc/passwd`` is just ``/etc/passwd`` inside
 the user's own space); control characters, over-long paths and names are
 refused. Directories are implicit: a directory exists while a file lives under
-it. Limits: 1 MiB per file, 20 MiB and 10,000 files per user.
+it. Limits: 1 MiB per file, 20 MiB and 10,000 files per user, checked in the
+write's own transaction so that concurrent writers cannot exceed them.
+
+A file written while untrusted content (mail, events, MCP output) was in the
+model's context keeps that taint; reading it taints the reading turn, in any
+session.
 """
 
 from __future__ import annotations
@@ -128,9 +133,14 @@ class FsRead(Tool):
             if path == "/" or _sizes(ctx, path):
                 raise ToolError(f"{path} is a directory: use fs_list to see what it holds")
             raise ToolError(f"no such file: {path}")
+        untrusted = found.taint is not None
         return ToolResult(
             content={"path": path, "content": found.content, "size": found.size},
             summary=f"read {path} ({_format_size(found.size)})",
+            untrusted=untrusted,
+            taint=f"fs_read {path}, written while untrusted content was in context ({found.taint})"
+            if untrusted
+            else None,
         )
 
 
@@ -153,24 +163,30 @@ class FsWrite(Tool):
             raise ToolError(
                 f"content is {_format_size(size)}; a file holds at most {_format_size(MAX_FILE_BYTES)}"
             )
-        sizes = _sizes(ctx)
-        if any(p.startswith(_under(path)) for p in sizes):
-            raise ToolError(f"{path} is a directory: choose a file name inside it")
-        parent = posixpath.dirname(path)
-        while parent != "/":
-            if parent in sizes:
-                raise ToolError(f"{parent} is a file, so it cannot hold {path}")
-            parent = posixpath.dirname(parent)
-        old = sizes.get(path)
-        if old is None and len(sizes) >= MAX_USER_FILES:
-            raise ToolError(f"the file system holds {MAX_USER_FILES} files, its limit: delete some first")
-        total = sum(sizes.values()) - (old or 0) + size
-        if total > MAX_USER_BYTES:
-            raise ToolError(
-                f"this would use {_format_size(total)} of {_format_size(MAX_USER_BYTES)}: "
-                "delete some files first"
-            )
-        ctx.store.vfs.write(ctx.user_id, path, args.content)
+        found: dict[str, int | None] = {}
+
+        def check(sizes: dict[str, int]) -> None:
+            """Runs inside the write transaction: the limits hold under concurrent writers."""
+            if any(p.startswith(_under(path)) for p in sizes):
+                raise ToolError(f"{path} is a directory: choose a file name inside it")
+            parent = posixpath.dirname(path)
+            while parent != "/":
+                if parent in sizes:
+                    raise ToolError(f"{parent} is a file, so it cannot hold {path}")
+                parent = posixpath.dirname(parent)
+            old = found["old"] = sizes.get(path)
+            if old is None and len(sizes) >= MAX_USER_FILES:
+                raise ToolError(f"the file system holds {MAX_USER_FILES} files, its limit: delete some first")
+            total = sum(sizes.values()) - (old or 0) + size
+            if total > MAX_USER_BYTES:
+                raise ToolError(
+                    f"this would use {_format_size(total)} of {_format_size(MAX_USER_BYTES)}: "
+                    "delete some files first"
+                )
+
+        taint = "; ".join(ctx.taint) or None
+        ctx.store.vfs.write(ctx.user_id, path, args.content, taint=taint, check=check)
+        old = found.get("old")
         verb = "replaced" if old is not None else "created"
         return ToolResult(
             content={"path": path, "size": size, "created": old is None},

@@ -112,7 +112,24 @@ class GmailSearch(Tool):
             summary=f"{count} message{'s' if count != 1 else ''}{more}",
             resource_ids=[f"message:{m['id']}" for m in result["messages"]],
             untrusted=True,
+            taint=mail_taint(result["messages"]),
         )
+
+
+def mail_taint(messages: list[dict[str, Any]]) -> str:
+    """Why mail makes the context untrusted, for the approval preview: who wrote it."""
+    senders = list(dict.fromkeys(_address(m.get("from")) for m in messages if m.get("from")))
+    if not senders:
+        return "this session read mail"
+    shown = ", ".join(senders[:3]) + (f" and {len(senders) - 3} more" if len(senders) > 3 else "")
+    return f"this session read mail from {shown}"
+
+
+def _address(value: Any) -> str:
+    from email.utils import parseaddr
+
+    name, address = parseaddr(str(value))
+    return address or name or str(value)
 
 
 def _read(api: Any, args: GmailReadArgs) -> dict[str, Any]:
@@ -146,6 +163,7 @@ class GmailRead(Tool):
                 summary=f"message {message['id']}: {message.get('subject') or '(no subject)'}",
                 resource_ids=[f"message:{message['id']}"],
                 untrusted=True,
+                taint=mail_taint([message]),
             )
         ids = [f"message:{m['id']}" for m in result["messages"]]
         return ToolResult(
@@ -153,6 +171,7 @@ class GmailRead(Tool):
             summary=f"thread {result['thread_id']}: {len(ids)} message{'s' if len(ids) != 1 else ''}",
             resource_ids=[f"thread:{result['thread_id']}", *ids],
             untrusted=True,
+            taint=mail_taint(result["messages"]),
         )
 
 
@@ -199,7 +218,8 @@ class _MailTool(Tool):
 
 class GmailDraft(_MailTool):
     # DESIGN lists only gmail_send as a Gmail side effect: a draft stays in the user's mailbox,
-    # unsent, for them to review (`tools.policy.gmail_draft = ask` adds an approval anyway).
+    # unsent, for them to review. `tools.policy.gmail_draft = ask` makes every draft wait for an
+    # approval (the policy's `ask` holds for every tool), and `deny` refuses it.
     side_effect = False
     name = "gmail_draft"
     description = (
