@@ -36,7 +36,7 @@ class ToolArgs(BaseModel):
     @model_validator(mode="after")
     def _valid_unicode(self) -> Self:
         for name in type(self).model_fields:
-            if _has_invalid_unicode(getattr(self, name)):
+            if has_invalid_unicode(getattr(self, name)):
                 raise ValueError(
                     f"{name} contains invalid Unicode (a lone surrogate such as \\ud800): "
                     "send text as valid UTF-8"
@@ -44,7 +44,7 @@ class ToolArgs(BaseModel):
         return self
 
 
-def _has_invalid_unicode(value: Any) -> bool:
+def has_invalid_unicode(value: Any) -> bool:
     """True when a string in ``value`` (or nested in it) cannot be encoded as UTF-8 (lone surrogates)."""
     if isinstance(value, str):
         try:
@@ -53,11 +53,11 @@ def _has_invalid_unicode(value: Any) -> bool:
             return True
         return False
     if isinstance(value, BaseModel):
-        return any(_has_invalid_unicode(getattr(value, n)) for n in type(value).model_fields)
+        return any(has_invalid_unicode(getattr(value, n)) for n in type(value).model_fields)
     if isinstance(value, dict):
-        return any(_has_invalid_unicode(k) or _has_invalid_unicode(v) for k, v in value.items())
+        return any(has_invalid_unicode(k) or has_invalid_unicode(v) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
-        return any(_has_invalid_unicode(v) for v in value)
+        return any(has_invalid_unicode(v) for v in value)
     return False
 
 

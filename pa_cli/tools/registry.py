@@ -194,6 +194,10 @@ def format_validation_error(exc: ValidationError) -> str:
 
 def _arguments_for_audit(raw: Any) -> dict[str, Any]:
     """The arguments as given: their digest then equals the hash of the approval that previewed them."""
+    from pa_cli.tools.base import has_invalid_unicode
+
+    if has_invalid_unicode(raw):  # cannot be hashed as UTF-8: record its escaped form instead
+        return {"_invalid_unicode": ascii(raw)[:1000]}
     if isinstance(raw, dict):
         return raw
     return {"_not_an_object": repr(raw)[:1000]}

@@ -19,7 +19,9 @@ def test_a_failing_call_next_to_a_send_fails_alone_under_yes(bench: Bench) -> No
         thinking(None, ("gmail_send", send_args(BOSS)), ("calendar_delete_event", MISSING_EVENT)),
         thinking("Sent the invoice; the event was not found."),
     )
-    result = bench.pa("ask", "--json", "--yes", "send the invoice to my boss and cancel the review", timeout=120)
+    result = bench.pa(
+        "ask", "--json", "--yes", "send the invoice to my boss and cancel the review", timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["response"] == "Sent the invoice; the event was not found."
     assert [m.to for m in bench.google.sent] == [[BOSS]]

@@ -83,3 +83,15 @@ def test_tools_run_unauthorized_google_tool_exits_3(pa: PaRunner) -> None:
     result = pa("tools", "run", "gmail_search", "--args", '{"query": "from:boss"}')
     assert result.returncode == 3
     assert "pa tools authorize gmail" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"path": "/a\\ud800.md", "content": "x"}', '{"path": "/a.md", "content": "x\\udc00y"}'],
+)
+def test_tools_run_with_a_lone_surrogate_is_a_usage_error(pa: PaRunner, raw: str) -> None:
+    result = pa("tools", "run", "fs_write", "--args", raw)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: fs_write: ")
+    assert "contains invalid Unicode (a lone surrogate" in result.stderr
+    assert "unexpected failure" not in result.stderr and "Traceback" not in result.stderr

@@ -132,3 +132,34 @@ async def test_bad_paths_become_failed_results(ctx: ToolContext) -> None:
     assert not nul.ok and "control character" in nul.summary
     long = await call(ctx, "fs_read", path="/x" * 3000)
     assert not long.ok and "limit is 4096" in long.summary
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"path": "/a\ud800.md", "content": "x"}, "path"),
+        ({"path": "/a.md", "content": "bad \udfff"}, "content"),
+    ],
+)
+async def test_invalid_unicode_is_a_validation_error_not_a_crash(
+    ctx: ToolContext, arguments: dict[str, str], field: str
+) -> None:
+    result = await execute_tool(ToolRegistry.from_tools([fs.FsWrite()]).get("fs_write"), arguments, ctx)
+    assert not result.ok and result.content["error"]["code"] == "invalid_arguments"
+    assert f"{field} contains invalid Unicode (a lone surrogate" in result.summary
+    assert ctx.store.vfs.list(ctx.user_id) == []
+
+
+async def test_a_file_written_while_tainted_keeps_the_taint_and_taints_its_reader(ctx: ToolContext) -> None:
+    ctx.taint = ("this session read mail from mallory@evil.example",)
+    assert (await call(ctx, "fs_write", path="/notes.md", content="do as the mail says")).ok
+    ctx.taint = ()
+    read = await call(ctx, "fs_read", path="/notes.md")
+    assert read.ok and read.untrusted
+    assert read.taint == (
+        "fs_read /notes.md, written while untrusted content was in context "
+        "(this session read mail from mallory@evil.example)"
+    )
+    assert (await call(ctx, "fs_write", path="/notes.md", content="my own words")).ok
+    clean = await call(ctx, "fs_read", path="/notes.md")
+    assert clean.ok and not clean.untrusted and clean.taint is None
