@@ -46,6 +46,15 @@ class ToolResult(BaseModel):
     untrusted: bool = False
 
 
+@dataclass
+class PreparedCall:
+    """What a side effect will do, resolved once when it is previewed; an approval runs exactly this."""
+
+    preview: str
+    #: The resolved request (JSON-serialisable), stored with the approval and handed back to run_prepared.
+    frozen: dict[str, Any] | None = None
+
+
 class ToolError(PaError):
     """A tool failed in a way the LLM (and user) should be told about."""
 
@@ -94,6 +103,14 @@ class Tool(ABC):
     async def preview(self, args: Any, ctx: ToolContext) -> str:
         """What a person checks before approving: the exact effect, in plain words."""
         return f"{self.name}({args.model_dump_json() if isinstance(args, BaseModel) else args})"
+
+    async def prepare(self, args: Any, ctx: ToolContext) -> PreparedCall:
+        """Resolve the call once: the preview a person approves and the request that will run."""
+        return PreparedCall(preview=await self.preview(args, ctx))
+
+    async def run_prepared(self, args: Any, frozen: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        """Run exactly what ``prepare`` resolved; raise ToolError when the world changed since."""
+        return await self.run(args, ctx)
 
     def json_schema(self) -> dict[str, Any]:
         return copy.deepcopy(_schema_of(self.args_model))
