@@ -50,10 +50,13 @@ def test_summer_time_applies_to_naive_input_in_summer() -> None:
     assert value.utcoffset() == timedelta(hours=2)
 
 
-def test_a_time_in_the_spring_forward_gap_moves_to_a_real_time() -> None:
-    value = parse_when("2025-03-30T02:30", BERLIN)  # clocks jump from 02:00 to 03:00
-    assert isinstance(value, datetime)
-    assert (value.hour, value.minute, value.utcoffset()) == (3, 30, timedelta(hours=2))
+def test_a_time_in_the_spring_forward_gap_is_refused_in_words() -> None:
+    with pytest.raises(UsageError) as refused:
+        parse_when("2026-03-29T02:30", BERLIN, field="start")
+    assert refused.value.message == (
+        "start: 02:30 does not exist on 29 March 2026 in Europe/Berlin: clocks jump from 02:00 to 03:00"
+    )
+    assert parse_when("2026-03-29T02:30+01:00", BERLIN) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
 def test_an_ambiguous_fall_back_time_takes_the_first_occurrence() -> None:
