@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,29 +53,64 @@ def user_timezone(settings: Settings) -> ZoneInfo:
 
 def load_history(store: Store, session_id: str, *, before_turn: str | None = None) -> list[HistoryItem]:
     """Earlier turns of the session, oldest first, as the LLM sees them (tool results summarised)."""
+    return load_history_and_taint(store, session_id, before_turn=before_turn)[0]
+
+
+def load_history_and_taint(
+    store: Store, session_id: str, *, before_turn: str | None = None
+) -> tuple[list[HistoryItem], list[str]]:
+    """The history the LLM sees, and why untrusted content is in it (empty: none is).
+
+    A turn that read untrusted content (a tool message marked ``untrusted``) taints every message
+    of that turn (its answer was written with the content in view): the history is tainted while
+    any message of such a turn is still among the ones the LLM is shown.
+    """
     from pa_cli.agent.llm import HistoryItem
 
-    items: list[HistoryItem] = []
+    taint_of_turn: dict[str, list[str]] = {}
+    shown: list[tuple[HistoryItem, str | None]] = []
     for message in store.messages.list(session_id):
         data = message.data or {}
-        if before_turn is not None and data.get("turn_id") == before_turn:
+        turn = data.get("turn_id")
+        if before_turn is not None and turn == before_turn:
             break
         if message.role == "tool":
-            items.append(HistoryItem(role="tool", content=f"{message.tool_name}: {message.content}"))
+            if data.get("untrusted") and turn is not None:
+                reason = str(data.get("taint") or f"this session read the output of {message.tool_name}")
+                reasons = taint_of_turn.setdefault(str(turn), [])
+                if reason not in reasons:
+                    reasons.append(reason)
+            item = HistoryItem(role="tool", content=f"{message.tool_name}: {message.content}")
         elif message.role == "user":
-            items.append(HistoryItem(role="user", content=message.content))
+            item = HistoryItem(role="user", content=message.content)
         elif message.role == "assistant":
             suffix = " [answer interrupted]" if message.status == "incomplete" else ""
-            items.append(HistoryItem(role="assistant", content=message.content + suffix))
-    return items[-HISTORY_LIMIT:]
+            item = HistoryItem(role="assistant", content=message.content + suffix)
+        else:
+            continue
+        shown.append((item, str(turn) if turn is not None else None))
+    window = shown[-HISTORY_LIMIT:]
+    taint: list[str] = []
+    for turn in dict.fromkeys(t for _, t in window if t is not None):
+        for reason in taint_of_turn.get(turn, ()):
+            if reason not in taint:
+                taint.append(reason)
+    return [item for item, _ in window], taint
 
 
-def tool_specs(registry: ToolRegistry, settings: Settings, store: Store, user_id: int) -> list[ToolSpec]:
+def tool_specs(
+    registry: ToolRegistry,
+    settings: Settings,
+    store: Store,
+    user_id: int,
+    enabled_tools: Collection[str] | None = None,
+) -> list[ToolSpec]:
+    """The tools offered to the LLM: the registry's, limited to ``enabled_tools`` when the user set them."""
     from pa_cli.agent.catalog import tool_availability
     from pa_cli.agent.llm import ToolSpec
 
     specs = []
-    tools = registry.all()
+    tools = [t for t in registry.all() if enabled_tools is None or t.name in enabled_tools]
     availability = tool_availability(tools, settings, store, user_id)
     for tool in tools:
         available, note = availability[tool.name]
@@ -93,7 +129,9 @@ def tool_specs(registry: ToolRegistry, settings: Settings, store: Store, user_id
 
 def turn_tool_specs(state: TurnState) -> list[ToolSpec]:
     if state.tool_specs is None:
-        state.tool_specs = tool_specs(state.registry, state.settings, state.store, state.user_id)
+        state.tool_specs = tool_specs(
+            state.registry, state.settings, state.store, state.user_id, state.enabled_tools
+        )
     return state.tool_specs
 
 

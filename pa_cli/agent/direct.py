@@ -43,8 +43,8 @@ async def run_tool_directly(
     client_id: str | None = None,
 ) -> DirectRun:
     from pa_cli.agent.state import ApprovalRequest
-    from pa_cli.tools.policy import decide_policy
-    from pa_cli.tools.registry import execute_tool
+    from pa_cli.tools.policy import decide_policy, disabled_reason
+    from pa_cli.tools.registry import audit_refusal, execute_tool
 
     tool = registry.find(name)
     if tool is None:
@@ -69,18 +69,30 @@ async def run_tool_directly(
         client_id=client_id,
     )
     store.messages.add(session.id, "user", f"pa tools run {name}", data={"turn_id": turn_id, "direct": True})
+    disabled = disabled_reason(name, store.agent_configs.get(uid).enabled_tools)
+    if disabled is not None:
+        audit_refusal(name, normalized, ctx, "refused")
+        raise UsageError(disabled)
     policy = decide_policy(tool, settings, False)
     if policy == "deny":
+        audit_refusal(name, normalized, ctx, "refused")
         raise UsageError(f"{name} is denied by policy (tools.policy.{name})")
     approval_id = preview = None
-    if tool.side_effect and policy == "ask":
-        preview = await tool.preview(args, ctx)
+    frozen: dict[str, Any] | None = None
+    if policy == "ask":
+        try:
+            prepared = await tool.prepare(args, ctx)
+        except Exception:
+            audit_refusal(name, normalized, ctx, "failed")
+            raise
+        preview, frozen = prepared.preview, prepared.frozen
         approval = store.approvals.create(
             user_id=uid,
             session_id=session.id,
             tool=name,
             arguments=normalized,
             preview=preview,
+            frozen=frozen,
             tool_call_id=call_id,
         )
         decision = (
@@ -95,11 +107,12 @@ async def run_tool_directly(
             return DirectRun(None, session.id, pending_approval=approval.id, preview=preview)
         store.approvals.decide(approval.id, approved=decision, frontend=frontend)
         if not decision:
+            audit_refusal(name, normalized, ctx, "denied", approval_id=approval.id, preview=preview)
             return DirectRun(ToolResult(ok=False, summary="denied: it did not run"), session.id)
         approval_id = approval.id
-    result = await execute_tool(tool, normalized, ctx, approval_id=approval_id, preview=preview)
-    if approval_id is not None:
-        store.approvals.mark_executed(approval_id, result.summary)
+    result = await execute_tool(
+        tool, normalized, ctx, approval_id=approval_id, preview=preview, frozen=frozen
+    )
     store.messages.add(
         session.id,
         "tool",

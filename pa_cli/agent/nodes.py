@@ -64,7 +64,11 @@ class ThinkNode(AsyncNode):  # type: ignore[misc]
 
 
 class ToolsNode(AsyncNode):  # type: ignore[misc]
-    """Run the step's tool calls concurrently; side effects wait for approval."""
+    """Run the step's tool calls concurrently, each its own transaction; side effects wait for approval.
+
+    A call that fails (its preview, its run, anything) becomes that call's failed outcome for the
+    LLM; it never stops the other calls of the step or the turn.
+    """
 
     async def prep_async(self, shared: TurnState) -> TurnState:
         return shared
@@ -75,6 +79,8 @@ class ToolsNode(AsyncNode):  # type: ignore[misc]
 
     async def post_async(self, shared: TurnState, prep_res: Any, outcomes: list[ToolOutcome | None]) -> str:
         shared.outcomes.extend(o for o in outcomes if o is not None)
+        shared.add_taint(shared.step_taint)
+        shared.step_taint = []
         return SUSPEND if shared.pending_approvals else THINK
 
 

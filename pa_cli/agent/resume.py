@@ -29,10 +29,12 @@ class ResumePlan:
     outcomes: list[ToolOutcome] = field(default_factory=list)
     tools_used: list[str] = field(default_factory=list)
     still_pending: list[str] = field(default_factory=list)
+    #: Why untrusted content is in the resumed turn's context (its history and its own tool results).
+    taint: list[str] = field(default_factory=list)
 
 
 def prepare_resume(store: Store, approval: Any) -> ResumePlan:
-    from pa_cli.agent.context import load_history
+    from pa_cli.agent.context import load_history_and_taint
     from pa_cli.agent.llm import ToolOutcome
 
     if approval.session_id is None:
@@ -42,9 +44,8 @@ def prepare_resume(store: Store, approval: Any) -> ResumePlan:
     if waiting is None or not waiting.data:
         raise PaError(f"approval {approval.id} has no turn to resume")
     turn_id = str(waiting.data["turn_id"])
-    plan = ResumePlan(
-        approval, waiting, turn_id, "", None, load_history(store, approval.session_id, before_turn=turn_id)
-    )
+    history, taint = load_history_and_taint(store, approval.session_id, before_turn=turn_id)
+    plan = ResumePlan(approval, waiting, turn_id, "", None, history, taint=taint)
     for m in messages:
         data = m.data or {}
         if data.get("turn_id") != turn_id:
@@ -61,6 +62,10 @@ def prepare_resume(store: Store, approval: Any) -> ResumePlan:
                     untrusted=bool(data.get("untrusted")),
                 )
             )
+            if data.get("untrusted"):
+                reason = str(data.get("taint") or f"this session read the output of {m.tool_name}")
+                if reason not in plan.taint:
+                    plan.taint.append(reason)
             if data.get("state") == "done" and m.tool_name and m.tool_name not in plan.tools_used:
                 plan.tools_used.append(m.tool_name)
         elif m.role == "tool" and data.get("state") == "awaiting_approval" and m.id != waiting.id:
@@ -73,30 +78,46 @@ async def run_decided_call(state: TurnState, plan: ResumePlan) -> bool:
     from pa_cli.agent.tool_step import result_text, tool_context
     from pa_cli.store import arguments_digest
     from pa_cli.tools.base import ToolResult
-    from pa_cli.tools.registry import execute_tool
+    from pa_cli.tools.policy import disabled_reason
+    from pa_cli.tools.registry import audit_refusal, execute_tool
 
     approval, waiting = plan.approval, plan.waiting_message
     arguments = (waiting.data or {}).get("arguments") or {}
     call_id = waiting.tool_call_id or approval.id
     await state.emit(ToolCallStarted(call_id=call_id, tool=approval.tool, arguments=arguments))
     tool = state.registry.find(approval.tool)
+    ctx = tool_context(state)
+    disabled = disabled_reason(approval.tool, state.enabled_tools)
+    refusal: str | None = None
     if approval.status != "approved":
         result = ToolResult(ok=False, summary="the user denied this action; it did not run")
-        status = "denied"
-    elif tool is None:
-        result = ToolResult(ok=False, summary=f"{approval.tool} is no longer available; it did not run")
-        status = "failed"
+        status, refusal = "denied", "denied"
+    elif tool is None or disabled is not None:
+        why = disabled or f"{approval.tool} is no longer available"
+        result = ToolResult(ok=False, summary=f"{why}; it did not run")
+        status, refusal = "failed", "refused"
     elif arguments_digest(arguments) != approval.arguments_hash:
         result = ToolResult(ok=False, summary="the arguments changed after approval; it did not run")
-        status = "failed"
+        status, refusal = "failed", "refused"
     else:
         if tool.name not in state.tools_used:
             state.tools_used.append(tool.name)
         result = await execute_tool(
-            tool, arguments, tool_context(state), approval_id=approval.id, preview=approval.preview
+            tool,
+            arguments,
+            ctx,
+            approval_id=approval.id,
+            preview=approval.preview,
+            frozen=approval.frozen,
         )
-        state.store.approvals.mark_executed(approval.id, result.summary)
         status = "done" if result.ok else "failed"
+    if refusal is not None:
+        audit_refusal(
+            approval.tool, arguments, ctx, refusal, approval_id=approval.id, preview=approval.preview
+        )
+    taint = (result.taint or f"this session read the output of {approval.tool}") if result.untrusted else None
+    if taint is not None:
+        state.add_taint([taint])
     from pa_cli.agent.llm import ToolOutcome
 
     content = result_text(result)
@@ -109,6 +130,7 @@ async def run_decided_call(state: TurnState, plan: ResumePlan) -> bool:
             "ok": result.ok,
             "content": content,
             "untrusted": result.untrusted,
+            **({"taint": taint} if taint else {}),
             "state": status,
         },
     )

@@ -82,14 +82,14 @@ class AgentService:
         client_id: str | None = None,
     ) -> AsyncIterator[Event]:
         """Run one turn for ``message``; yields events ending with Done or Error."""
-        from pa_cli.agent.context import load_history
+        from pa_cli.agent.context import load_history_and_taint
 
         if not message.strip():
             raise UsageError("the message is empty")
         uid = user_id if user_id is not None else self.store.users.local_user().id
         session, resumed = self._session_for(uid, session_id, continue_last, message)
         turn_id = uuid.uuid4().hex
-        history = load_history(self.store, session.id)
+        history, taint = load_history_and_taint(self.store, session.id)
         self.store.messages.add(
             session.id,
             "user",
@@ -99,6 +99,7 @@ class AgentService:
         state, queue = self._state(
             uid, session.id, turn_id, message, context, history, approver, frontend, client_id
         )
+        state.taint = taint
         started = SessionStarted(session_id=session.id, turn_id=turn_id, resumed=resumed)
         async with aclosing(self._drive(state, queue, started)) as events:
             async for event in events:
@@ -121,7 +122,7 @@ class AgentService:
         approval = self.store.approvals.get(approval_id)
         if approval is None or approval.user_id != uid:
             raise NotFoundError(f"no approval {approval_id!r}")
-        approval = self.store.approvals.decide(approval_id, approved=approved, frontend=frontend)
+        approval = self._decide(approval, approved, frontend, client_id)
         plan = prepare_resume(self.store, approval)
         session_id = approval.session_id or ""
         state, queue = self._state(
@@ -137,12 +138,35 @@ class AgentService:
         )
         state.outcomes = plan.outcomes
         state.tools_used = plan.tools_used
+        state.taint = plan.taint
         started = SessionStarted(session_id=session_id, turn_id=plan.turn_id, resumed=True)
         async with aclosing(self._drive(state, queue, started, resume=plan)) as events:
             async for event in events:
                 yield event
 
     # --- internals ------------------------------------------------------------------
+
+    def _decide(self, approval: Any, approved: bool, frontend: str, client_id: str | None) -> Any:
+        """Decide the approval; one that expired is written to the audit ledger as ``expired``."""
+        from pa_cli.store.errors import ApprovalExpired
+
+        try:
+            return self.store.approvals.decide(approval.id, approved=approved, frontend=frontend)
+        except ApprovalExpired:
+            if approval.status != "pending":  # its expiry is in the ledger already
+                raise
+            self.store.audit.record(
+                user_id=approval.user_id,
+                tool=approval.tool,
+                arguments=approval.arguments,
+                preview=approval.preview,
+                frontend=frontend,
+                outcome="expired",
+                client_id=client_id,
+                approval_id=approval.id,
+                session_id=approval.session_id,
+            )
+            raise
 
     def _session_for(self, user_id: int, session_id: str | None, continue_last: bool, message: str) -> Any:
         if session_id:
@@ -194,6 +218,7 @@ class AgentService:
             frontend=frontend,
             client_id=client_id,
             tool_guard=self._tool_guard,
+            enabled_tools=None if config.enabled_tools is None else frozenset(config.enabled_tools),
         )
         return state, queue
 

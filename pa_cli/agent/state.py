@@ -70,6 +70,12 @@ class TurnState:
     tool_specs: list[ToolSpec] | None = None
     step_limit_reached: bool = False
     finished: bool = False
+    #: The user's ``enabled_tools`` (None: every tool on offer); others are neither offered nor run.
+    enabled_tools: frozenset[str] | None = None
+    #: Why untrusted content is in the model's context (from the session's history and this turn).
+    taint: list[str] = field(default_factory=list)
+    #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
+    step_taint: list[str] = field(default_factory=list)
 
     @property
     def answer(self) -> str:
@@ -77,8 +83,13 @@ class TurnState:
 
     @property
     def untrusted_in_context(self) -> bool:
-        """Mail bodies, event text or MCP output are in this turn: `allow` policies fall back to `ask`."""
-        return any(o.untrusted for o in self.outcomes)
+        """Untrusted content (mail, events, MCP output, tainted files) is in the model's context."""
+        return bool(self.taint) or any(o.untrusted for o in self.outcomes)
+
+    def add_taint(self, reasons: list[str]) -> None:
+        for reason in reasons:
+            if reason not in self.taint:
+                self.taint.append(reason)
 
     async def stream_answer(self, text: str) -> None:
         from pa_cli.agent.events import TextDelta

@@ -9,24 +9,29 @@ and, when no decision can be had now, the turn suspends until
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from pa_cli.agent.context import build_turn_context
+from pa_cli.agent.context import build_turn_context, turn_tool_specs
 from pa_cli.agent.events import ApprovalRequired, PlanUpdated, ToolCallFinished, ToolCallStarted
 from pa_cli.agent.state import ApprovalRequest, ProposedToolCall, TurnState
-from pa_cli.tools.base import Tool, ToolContext, ToolResult
+from pa_cli.errors import PaError
+from pa_cli.tools.base import PreparedCall, Tool, ToolContext, ToolResult
 
 if TYPE_CHECKING:
     from pa_cli.agent.llm import ToolOutcome
     from pa_cli.store import Store
 
+log = logging.getLogger(__name__)
 MAX_RESULT_CHARS = 20_000
 
 
 def tool_context(state: TurnState) -> ToolContext:
+    """The context a call of this turn runs in; ``taint`` is what the model has seen until this step."""
     return ToolContext(
+        taint=tuple(current_taint(state)),
         settings=state.settings,
         store=state.store,
         user_id=state.user_id,
@@ -69,8 +74,6 @@ async def _repair_arguments(
         return tool.args_model.model_validate(call.arguments), ""
     except ValidationError as exc:
         error = _validation_message(exc)
-    from pa_cli.agent.context import turn_tool_specs
-
     ctx = build_turn_context(state)
     if tool.name == "plan_update":
         steps = await state.llm.plan(ctx)
@@ -100,34 +103,65 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome | None:
-    """Run one call to completion; None when it awaits an approval (the turn will suspend)."""
-    from pa_cli.tools.policy import decide_policy
-    from pa_cli.tools.registry import execute_tool
+    """Run one call to completion; None when it awaits an approval (the turn will suspend).
 
+    Whatever fails in this call (its preview, the LLM's argument repair, its run) is this call's
+    failed outcome, told to the LLM: it never stops the other calls of the step or the turn.
+    """
     await state.emit(ToolCallStarted(call_id=call.call_id, tool=call.tool, arguments=call.arguments))
+    try:
+        return await _run_tool_call(state, call)
+    except PaError as exc:
+        return await _finish(state, call, ToolResult(ok=False, summary=f"{call.tool} failed: {_said(exc)}"))
+    except Exception as exc:
+        log.error("tool call %s failed: %s", call.tool, type(exc).__name__)
+        summary = f"{call.tool} failed unexpectedly ({type(exc).__name__}); it did not run"
+        return await _finish(state, call, ToolResult(ok=False, summary=summary))
+
+
+def _said(exc: PaError) -> str:
+    return exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+
+
+async def _run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome | None:
+    from pa_cli.tools.policy import decide_policy, disabled_reason
+    from pa_cli.tools.registry import audit_refusal, execute_tool
+
+    ctx = tool_context(state)
     tool = state.registry.find(call.tool)
-    if tool is None:
-        names = ", ".join(state.registry.names())
-        return await _finish(
-            state, call, ToolResult(ok=False, summary=f"no tool named {call.tool!r}; tools: {names}")
-        )
+    disabled = disabled_reason(call.tool, state.enabled_tools)
+    if tool is None or disabled is not None:
+        audit_refusal(call.tool, call.arguments, ctx, "refused")
+        offered = ", ".join(s.name for s in turn_tool_specs(state))
+        summary = disabled or f"no tool named {call.tool!r}"
+        return await _finish(state, call, ToolResult(ok=False, summary=f"{summary}; tools: {offered}"))
     args, error = await _repair_arguments(state, tool, call)
     if args is None:
+        audit_refusal(tool.name, call.arguments, ctx, "invalid_arguments")
         return await _finish(state, call, ToolResult(ok=False, summary=error))
     policy = decide_policy(tool, state.settings, state.untrusted_in_context)
     if policy == "deny":
+        audit_refusal(tool.name, call.arguments, ctx, "refused")
         return await _finish(
             state,
             call,
             ToolResult(ok=False, summary=f"{tool.name} is denied by policy (tools.policy.{tool.name})"),
         )
     approval_id = preview = None
-    if tool.side_effect and policy == "ask":
-        decision, approval_id, preview = await _ask_approval(state, tool, call, args)
+    frozen: dict[str, Any] | None = None
+    if policy == "ask":
+        try:
+            prepared = await tool.prepare(args, ctx)
+        except PaError as exc:
+            audit_refusal(tool.name, call.arguments, ctx, "failed")
+            summary = f"{tool.name} could not be prepared: {_said(exc)}; it did not run"
+            return await _finish(state, call, ToolResult(ok=False, summary=summary))
+        decision, approval_id, preview, frozen = await _ask_approval(state, tool, call, prepared)
         if decision is None:
             await _record_waiting(state, call, approval_id)
             return None
         if not decision:
+            audit_refusal(tool.name, call.arguments, ctx, "denied", approval_id=approval_id, preview=preview)
             return await _finish(
                 state,
                 call,
@@ -137,35 +171,52 @@ async def run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcome
     if tool.name not in state.tools_used:
         state.tools_used.append(tool.name)
     result = await execute_tool(
-        tool, call.arguments, tool_context(state), approval_id=approval_id, preview=preview
+        tool, call.arguments, ctx, approval_id=approval_id, preview=preview, frozen=frozen
     )
-    if approval_id is not None:
-        state.store.approvals.mark_executed(approval_id, result.summary)
     if tool.name == "plan_update" and result.ok:
         await state.emit(PlanUpdated(steps=state.store.plans.get(state.session_id)))
     return await _finish(state, call, result)
 
 
+def taint_notice(taint: list[str]) -> str:
+    """The line an approval preview starts with while untrusted content is in the model's context."""
+    return (
+        "Asking because untrusted content is in this conversation ("
+        + "; ".join(taint)
+        + "): check that this is what you want."
+    )
+
+
 async def _ask_approval(
-    state: TurnState, tool: Tool, call: ProposedToolCall, args: BaseModel
-) -> tuple[bool | None, str, str]:
-    preview = await tool.preview(args, tool_context(state))
+    state: TurnState, tool: Tool, call: ProposedToolCall, prepared: PreparedCall
+) -> tuple[bool | None, str, str, dict[str, Any] | None]:
+    preview = prepared.preview
+    if state.untrusted_in_context and tool.side_effect:
+        preview = f"{taint_notice(current_taint(state))}\n\n{preview}"
     approval = state.store.approvals.create(
         user_id=state.user_id,
         session_id=state.session_id,
         tool=tool.name,
         arguments=call.arguments,
         preview=preview,
+        frozen=prepared.frozen,
         tool_call_id=call.call_id,
     )
     expires = approval.expires_at.isoformat() if approval.expires_at else None
     await state.emit(ApprovalRequired(id=approval.id, tool=tool.name, preview=preview, expires_at=expires))
     if state.approver is None:
-        return None, approval.id, preview
+        return None, approval.id, preview, prepared.frozen
     decision = await state.approver(ApprovalRequest(approval.id, tool.name, preview, call.arguments))
     if decision is not None:
         state.store.approvals.decide(approval.id, approved=decision, frontend=state.frontend)
-    return decision, approval.id, preview
+    return decision, approval.id, preview, prepared.frozen
+
+
+def current_taint(state: TurnState) -> list[str]:
+    """Why untrusted content is in context now, for the user (never empty when it is)."""
+    if state.taint:
+        return list(state.taint)
+    return [f"this session read the output of {o.tool}" for o in state.outcomes if o.untrusted][:3]
 
 
 def record_waiting_call(
@@ -215,6 +266,9 @@ async def _finish(
     state: TurnState, call: ProposedToolCall, result: ToolResult, status: str | None = None
 ) -> ToolOutcome:
     outcome = _outcome(call, result, call.arguments)
+    taint = (result.taint or f"this session read the output of {call.tool}") if result.untrusted else None
+    if taint is not None:
+        state.step_taint.append(taint)
     state.store.messages.add(
         state.session_id,
         "tool",
@@ -227,6 +281,7 @@ async def _finish(
             "ok": result.ok,
             "content": outcome.content,
             "untrusted": result.untrusted,
+            **({"taint": taint} if taint else {}),
             "state": status or ("done" if result.ok else "failed"),
         },
     )

@@ -132,6 +132,8 @@ class Approval(PaModel, table=True):
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     arguments_hash: str
     preview: str = Field(sa_type=Text)
+    #: What ``Tool.prepare`` resolved (e.g. the event as it will be written); run exactly by run_prepared.
+    frozen: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     tool_call_id: str | None = None
     status: str = "pending"  # pending | approved | denied | expired | executed
     frontend: str | None = None  # the front-end that decided
@@ -166,6 +168,9 @@ class AuditEntry(PaModel, table=True):
     resource_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     client_id: str | None = None
     approval_id: str | None = None
+    session_id: str | None = None  # no foreign key: the log outlives sessions
+    #: On a closing row: the id of the begin row (outcome ``executing``) of the same call.
+    ref_id: int | None = None
     prev_hash: str
     row_hash: str
 
@@ -179,6 +184,8 @@ class VfsFile(PaModel, table=True):
     path: str
     content: str = Field(default="", sa_type=Text)
     size: int = 0  # bytes of UTF-8
+    #: Why the content is untrusted (written while untrusted content was in context); None when clean.
+    taint: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

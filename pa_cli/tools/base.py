@@ -15,9 +15,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from pa_cli.errors import PaError
 
@@ -29,9 +29,36 @@ TOOL_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class ToolArgs(BaseModel):
-    """Base for argument models: unknown arguments are an error the LLM sees."""
+    """Base for argument models: unknown arguments and text that is not valid Unicode are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> Self:
+        for name in type(self).model_fields:
+            if _has_invalid_unicode(getattr(self, name)):
+                raise ValueError(
+                    f"{name} contains invalid Unicode (a lone surrogate such as \\ud800): "
+                    "send text as valid UTF-8"
+                )
+        return self
+
+
+def _has_invalid_unicode(value: Any) -> bool:
+    """True when a string in ``value`` (or nested in it) cannot be encoded as UTF-8 (lone surrogates)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, BaseModel):
+        return any(_has_invalid_unicode(getattr(value, n)) for n in type(value).model_fields)
+    if isinstance(value, dict):
+        return any(_has_invalid_unicode(k) or _has_invalid_unicode(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_invalid_unicode(v) for v in value)
+    return False
 
 
 class NoArgs(ToolArgs):
@@ -44,6 +71,17 @@ class ToolResult(BaseModel):
     summary: str = ""
     resource_ids: list[str] = []
     untrusted: bool = False
+    #: Why the content is untrusted, for the user ("this session read mail from mallory@evil.example").
+    taint: str | None = None
+
+
+@dataclass
+class PreparedCall:
+    """What a side effect will do, resolved once when it is previewed; an approval runs exactly this."""
+
+    preview: str
+    #: The resolved request (JSON-serialisable), stored with the approval and handed back to run_prepared.
+    frozen: dict[str, Any] | None = None
 
 
 @dataclass
@@ -74,6 +112,8 @@ class ToolContext:
     frontend: str = "cli"
     client_id: str | None = None
     guard: ToolGuard | None = None
+    #: Why untrusted content is in the model's context now (empty: none is); files written inherit it.
+    taint: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

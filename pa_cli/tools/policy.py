@@ -5,14 +5,19 @@ Two questions, answered from the configuration alone:
 * ``hidden_reason``: is a tool offered at all? ``tools.policy.<name> = "deny"``
   hides it, and ``gmail.mode = "draft_only"`` hides ``gmail_send``.
 * ``decide_policy``: for a call of an offered tool, ``"allow"`` (run now),
-  ``"ask"`` (a pending approval first) or ``"deny"``. Side effects default to
-  ``"ask"``; a configured ``"allow"`` on a side-effecting tool is treated as
-  ``"ask"`` while untrusted content (mail bodies, event text, MCP output) is in
-  the turn's context, so injected text cannot act on the user's behalf.
+  ``"ask"`` (a pending approval first) or ``"deny"``. ``ask`` and ``deny`` hold
+  for every tool, side effect or not. Side effects default to ``"ask"``; a
+  configured ``"allow"`` on a side-effecting tool is treated as ``"ask"`` while
+  untrusted content (mail bodies, event text, MCP output, files written while
+  such content was in context) is in the model's context, so injected text
+  cannot act on the user's behalf.
+* ``disabled_reason``: the user's ``enabled_tools`` (PUT .../config) limits what
+  is offered and what runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -39,8 +44,17 @@ def decide_policy(tool: Tool, settings: Settings, untrusted_in_context: bool) ->
     if hidden_reason(tool.name, settings) is not None:
         return "deny"
     configured = settings.tools.policy.get(tool.name)
+    if configured == "ask":
+        return "ask"
     if tool.side_effect:
         if configured == "allow" and not untrusted_in_context:
             return "allow"
         return "ask"
-    return configured or "allow"
+    return "allow"
+
+
+def disabled_reason(name: str, enabled_tools: Collection[str] | None) -> str | None:
+    """Why ``name`` may not run for a user whose configuration enables only ``enabled_tools``."""
+    if enabled_tools is None or name in enabled_tools:
+        return None
+    return f"{name} is not among the enabled tools of this assistant (enabled_tools in its config)"

@@ -9,9 +9,11 @@ deny``, ``gmail_send`` under ``gmail.mode = draft_only``) are not offered;
 ``.hidden`` says why.
 
 ``execute_tool`` validates the arguments against the tool's model (an error
-goes back to the LLM as a failed ``ToolResult``), runs the tool, turns its
-failures into results, and writes one ``audit_log`` row per call. Approval is
-not decided here: the agent asks (``policy.decide_policy``) before it calls.
+goes back to the LLM as a failed ``ToolResult``), writes the call's begin row
+to the audit ledger, runs the tool, turns its failures into results, and closes
+the ledger entry. Approval is not decided here: the agent asks
+(``policy.decide_policy``) before it calls, and ``audit_refusal`` records the
+calls that policy stops.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ToolRegistry", "execute_tool", "format_validation_error"]
+__all__ = ["ToolRegistry", "audit_refusal", "execute_tool", "format_validation_error"]
 
 
 class ToolRegistry:
@@ -204,53 +206,115 @@ async def execute_tool(
     *,
     approval_id: str | None = None,
     preview: str | None = None,
+    frozen: dict[str, Any] | None = None,
 ) -> ToolResult:
-    """Validate, run, audit: one tool call, always a ``ToolResult``, never an exception from the tool.
+    """Validate, audit, run, audit: one tool call, always a ``ToolResult``, never an exception from the tool.
 
-    ``approval_id`` and ``preview`` (when the call was approved) go into the audit row, whose
-    arguments digest is over ``raw_arguments`` as given (the approval's hash covers the same dict).
-    Store errors while auditing propagate: an execution that cannot be audited is not hidden.
+    The ledger gets a begin row (``executing``) before the tool runs and a closing row after
+    (``executed``, ``failed``, or ``cancelled`` when the task is cancelled mid-run); a call that
+    never starts (invalid arguments, refused by the guard) gets one row. The audit's arguments
+    digest is over ``raw_arguments`` as given (the approval's hash covers the same dict).
+    An approved call (``approval_id`` given) runs ``tool.run_prepared(args, frozen, ctx)``:
+    exactly the request its approval previewed; it is then marked executed, whatever the result.
+    Any other call runs ``tool.run``. Store errors while auditing propagate: an execution that
+    cannot be audited does not run, or is not hidden.
     """
+    audit_fields: dict[str, Any] = {
+        "user_id": ctx.user_id,
+        "tool": tool.name,
+        "arguments": _arguments_for_audit(raw_arguments),
+        "preview": preview,
+        "frontend": ctx.frontend,
+        "client_id": ctx.client_id,
+        "approval_id": approval_id,
+        "session_id": ctx.session_id,
+    }
     try:
         args = tool.args_model.model_validate(raw_arguments)
     except ValidationError as exc:
-        outcome = "invalid_arguments"
         message = format_validation_error(exc)
-        result = ToolResult(
+        ctx.store.audit.record(**audit_fields, outcome="invalid_arguments")
+        return ToolResult(
             ok=False,
             content={"error": {"code": "invalid_arguments", "message": message}},
             summary=f"invalid arguments: {message}",
         )
-    else:
-        result, outcome = await _guarded_run(tool, args, ctx)
+    refusal = _guard(tool, ctx)
+    if refusal is not None:
+        ctx.store.audit.record(**audit_fields, outcome="refused")
+        return refusal
+    begun = ctx.store.audit.begin(**audit_fields)
+    try:
+        result, _code = await _run(tool, args, ctx, (frozen,) if approval_id is not None else None)
+    except BaseException:
+        # Cancelled (Ctrl-C, a cancelled turn): what happened outside is unknown; say so, then go on.
+        ctx.store.audit.close(begun, outcome="cancelled")
+        if approval_id is not None:
+            _mark_executed(ctx, approval_id, "cancelled while running")
+        raise
     if tool.untrusted_output and not result.untrusted:
         result = result.model_copy(update={"untrusted": True})
+    if result.untrusted and not result.taint:
+        result = result.model_copy(update={"taint": f"this session read the output of {tool.name}"})
+    ctx.store.audit.close(
+        begun, outcome="executed" if result.ok else "failed", resource_ids=tuple(result.resource_ids)
+    )
+    if approval_id is not None:
+        _mark_executed(ctx, approval_id, result.summary)
+    return result
+
+
+def audit_refusal(
+    tool_name: str,
+    raw_arguments: Any,
+    ctx: ToolContext,
+    outcome: str,
+    *,
+    approval_id: str | None = None,
+    preview: str | None = None,
+) -> None:
+    """One ledger row for a call that does not run: ``refused``, ``denied``, ``expired`` or ``failed``."""
     ctx.store.audit.record(
         user_id=ctx.user_id,
-        tool=tool.name,
+        tool=tool_name,
         arguments=_arguments_for_audit(raw_arguments),
         preview=preview,
         frontend=ctx.frontend,
         outcome=outcome,
-        resource_ids=tuple(result.resource_ids),
         client_id=ctx.client_id,
         approval_id=approval_id,
+        session_id=ctx.session_id,
     )
-    return result
 
 
-async def _guarded_run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:
-    if ctx.guard is not None:
-        try:
-            ctx.guard(tool, ctx)
-        except ToolError as exc:
-            return _error_result(exc), exc.code
-    return await _run(tool, args, ctx)
+def _mark_executed(ctx: ToolContext, approval_id: str, summary: str) -> None:
+    from pa_cli.store.errors import ApprovalStateError
 
-
-async def _run(tool: Tool, args: BaseModel, ctx: ToolContext) -> tuple[ToolResult, str]:
     try:
-        result = await tool.run(args, ctx)
+        ctx.store.approvals.mark_executed(approval_id, summary)
+    except (NotFoundError, ApprovalStateError) as exc:
+        logger.warning("approval %s not marked executed: %s", approval_id, exc.message)
+
+
+def _guard(tool: Tool, ctx: ToolContext) -> ToolResult | None:
+    """The guard's refusal as a result, or None when the call may run."""
+    if ctx.guard is None:
+        return None
+    try:
+        ctx.guard(tool, ctx)
+    except ToolError as exc:
+        return _error_result(exc)
+    return None
+
+
+async def _run(
+    tool: Tool, args: BaseModel, ctx: ToolContext, prepared: tuple[dict[str, Any] | None] | None
+) -> tuple[ToolResult, str]:
+    try:
+        if prepared is None:
+            result = await tool.run(args, ctx)
+        else:
+            result = await tool.run_prepared(args, prepared[0], ctx)
     except ToolError as exc:
         return _error_result(exc), "tool_error"
     except PaError as exc:

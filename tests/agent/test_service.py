@@ -179,7 +179,10 @@ async def test_every_tool_execution_is_audited(service: AgentService, fake_llm: 
     fake_llm.reply_text(thinking("ok"))
     await collect(service.run("write a"))
     entries = service.store.audit.list(user_id=service.store.users.local_user().id)
-    assert [(e.tool, e.outcome) for e in entries] == [("fs_write", "ok")]
+    assert [(e.tool, e.outcome) for e in reversed(entries)] == [
+        ("fs_write", "executing"),
+        ("fs_write", "executed"),
+    ]
     assert service.store.audit.verify_chain()
 
 

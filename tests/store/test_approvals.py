@@ -107,3 +107,21 @@ def test_unknown_approval_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
         store.approvals.decide("nosuchapproval", approved=True, frontend="cli")
     assert store.approvals.get("nosuchapproval") is None
+
+
+def test_an_approval_keeps_the_frozen_request_it_previewed(store: Store) -> None:
+    user = store.users.local_user()
+    frozen = {"event": {"summary": "Standup", "start": "2030-01-01T09:00:00+01:00"}, "etag": '"3"'}
+    approval = store.approvals.create(
+        user_id=user.id,
+        session_id=None,
+        tool="calendar_update_event",
+        arguments={},
+        preview="p",
+        frozen=frozen,
+    )
+    plain = store.approvals.create(
+        user_id=user.id, session_id=None, tool="gmail_send", arguments={}, preview="p"
+    )
+    assert store.approvals.get(approval.id).frozen == frozen  # type: ignore[union-attr]
+    assert store.approvals.get(plain.id).frozen is None  # type: ignore[union-attr]

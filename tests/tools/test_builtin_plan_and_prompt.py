@@ -70,8 +70,9 @@ async def test_system_prompt_update_previews_old_and_new_then_stores(ctx: ToolCo
     second = await tool.preview(tool.args_model.model_validate({"text": "Be brief."}), ctx)
     assert "--- current\nAnswer in French." in second and "+++ new\nBe brief." in second
 
-    [row] = [e for e in ctx.store.audit.list(user_id=ctx.user_id) if e.tool == "system_prompt_update"]
-    assert row.approval_id == "abc123" and row.preview == preview and row.outcome == "ok"
+    close, begin = [e for e in ctx.store.audit.list(user_id=ctx.user_id) if e.tool == "system_prompt_update"]
+    assert begin.approval_id == "abc123" and begin.preview == preview and begin.outcome == "executing"
+    assert (close.approval_id, close.ref_id, close.outcome) == ("abc123", begin.id, "executed")
 
 
 async def test_system_prompt_update_refuses_empty_text(ctx: ToolContext) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from pa_cli.errors import AuthorizationNeeded
 from pa_cli.store.types import arguments_digest
-from pa_cli.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from pa_cli.tools.base import PreparedCall, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from pa_cli.tools.registry import execute_tool
 
 
@@ -52,13 +52,28 @@ def audit_rows(ctx: ToolContext) -> list[Any]:
     return list(reversed(ctx.store.audit.list(user_id=ctx.user_id)))
 
 
-async def test_valid_call_runs_and_is_audited(ctx: ToolContext) -> None:
-    result = await execute_tool(Echo(), {"text": "ab", "times": 2}, ctx)
+async def test_valid_call_is_audited_before_it_runs_and_closed_after(ctx: ToolContext) -> None:
+    seen_by_tool: list[list[str]] = []
+
+    class Witness(Echo):
+        async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+            seen_by_tool.append([r.outcome for r in audit_rows(ctx)])
+            return await super().run(args, ctx)
+
+    result = await execute_tool(Witness(), {"text": "ab", "times": 2}, ctx)
     assert result.ok and result.content == "abab"
-    [row] = audit_rows(ctx)
-    assert (row.tool, row.outcome, row.frontend, row.resource_ids) == ("echo", "ok", "cli", ["r1"])
-    assert row.arguments_digest == arguments_digest({"text": "ab", "times": 2})
-    assert row.approval_id is None and ctx.store.audit.verify_chain()
+    assert seen_by_tool == [["executing"]]
+    begin, close = audit_rows(ctx)
+    assert (begin.tool, begin.outcome, begin.frontend, begin.resource_ids) == ("echo", "executing", "cli", [])
+    assert (close.tool, close.outcome, close.ref_id, close.resource_ids) == (
+        "echo",
+        "executed",
+        begin.id,
+        ["r1"],
+    )
+    assert begin.arguments_digest == close.arguments_digest == arguments_digest({"text": "ab", "times": 2})
+    assert begin.session_id == ctx.session_id
+    assert begin.approval_id is None and ctx.store.audit.verify_chain()
 
 
 @pytest.mark.parametrize(
@@ -91,7 +106,7 @@ async def test_tool_error_becomes_a_failed_result(ctx: ToolContext) -> None:
     result = await execute_tool(Failing(), {}, ctx)
     assert not result.ok and result.summary == "the calendar is read-only"
     assert result.content == {"error": {"code": "tool_error", "message": "the calendar is read-only"}}
-    assert audit_rows(ctx)[0].outcome == "tool_error"
+    assert [r.outcome for r in audit_rows(ctx)] == ["executing", "failed"]
 
 
 async def test_authorization_needed_keeps_its_code_and_hint(
@@ -102,7 +117,7 @@ async def test_authorization_needed_keeps_its_code_and_hint(
     result = await execute_tool(Failing(), {}, ctx)
     assert not result.ok and result.content["error"]["code"] == "authorization_needed"
     assert result.summary == "Gmail is not authorized (run `pa tools authorize gmail`)"
-    assert audit_rows(ctx)[0].outcome == "authorization_needed"
+    assert [r.outcome for r in audit_rows(ctx)] == ["executing", "failed"]
 
 
 async def test_unexpected_exception_is_contained_and_logged_by_type_only(
@@ -113,7 +128,7 @@ async def test_unexpected_exception_is_contained_and_logged_by_type_only(
         result = await execute_tool(Failing(), {}, ctx)
     assert not result.ok and result.summary == "failing failed unexpectedly (RuntimeError)"
     assert "SECRET" not in caplog.text and "RuntimeError" in caplog.text
-    assert audit_rows(ctx)[0].outcome == "internal_error"
+    assert [r.outcome for r in audit_rows(ctx)] == ["executing", "failed"]
 
 
 async def test_untrusted_tools_results_are_marked_untrusted(ctx: ToolContext) -> None:
@@ -121,18 +136,24 @@ async def test_untrusted_tools_results_are_marked_untrusted(ctx: ToolContext) ->
     assert result.ok and result.untrusted
 
 
-async def test_one_audit_row_per_execution_with_approval_and_client(ctx: ToolContext) -> None:
+async def test_one_audit_pair_per_execution_with_approval_and_client(ctx: ToolContext) -> None:
     ctx.frontend, ctx.client_id = "server", "client-7"
-    await execute_tool(Echo(), {"text": "x"}, ctx, approval_id="appr-1", preview="echo x")
+    approval = ctx.store.approvals.create(
+        user_id=ctx.user_id, session_id=None, tool="echo", arguments={"text": "x"}, preview="echo x"
+    )
+    ctx.store.approvals.decide(approval.id, approved=True, frontend="server")
+    await execute_tool(Echo(), {"text": "x"}, ctx, approval_id=approval.id, preview="echo x")
     await execute_tool(Echo(), {"text": "y"}, ctx)
-    first, second = audit_rows(ctx)
-    assert (first.approval_id, first.preview, first.frontend, first.client_id) == (
-        "appr-1",
+    begin, close, second, _ = audit_rows(ctx)
+    assert (begin.approval_id, begin.preview, begin.frontend, begin.client_id) == (
+        approval.id,
         "echo x",
         "server",
         "client-7",
     )
-    assert second.approval_id is None and second.prev_hash == first.row_hash
+    assert (close.approval_id, close.ref_id, close.outcome) == (approval.id, begin.id, "executed")
+    assert second.approval_id is None and second.prev_hash == close.row_hash
+    assert ctx.store.approvals.get(approval.id).status == "executed"  # type: ignore[union-attr]
 
 
 async def test_a_guard_can_refuse_a_call_which_is_then_audited(store: Any) -> None:
@@ -151,4 +172,41 @@ async def test_a_guard_can_refuse_a_call_which_is_then_audited(store: Any) -> No
     result = await execute_tool(plan_show, {}, ctx)
     assert seen == ["plan_show"]
     assert not result.ok and "rate limit" in result.summary
-    assert [e.outcome for e in store.audit.list(user_id=user.id)] == ["tool_error"]
+    assert [e.outcome for e in store.audit.list(user_id=user.id)] == ["refused"]
+
+
+class Frozen(Tool):
+    """A side effect that resolves its request in ``prepare`` and runs exactly that when approved."""
+
+    name = "frozen_tool"
+    description = "resolves once"
+    args_model: ClassVar[type[BaseModel]] = EchoArgs
+    side_effect = True
+    ran: ClassVar[list[tuple[str, Any]]] = []
+
+    async def prepare(self, args: Any, ctx: ToolContext) -> PreparedCall:
+        return PreparedCall(preview=f"echo {args.text}", frozen={"resolved": args.text.upper()})
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        type(self).ran.append(("run", args.text))
+        return ToolResult(summary="ran")
+
+    async def run_prepared(self, args: Any, frozen: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        type(self).ran.append(("run_prepared", frozen))
+        return ToolResult(summary="ran prepared")
+
+
+async def test_an_approved_call_runs_the_frozen_request_and_others_run_plainly(ctx: ToolContext) -> None:
+    Frozen.ran = []
+    prepared = await Frozen().prepare(EchoArgs(text="hi"), ctx)
+    approved = await execute_tool(
+        Frozen(), {"text": "hi"}, ctx, approval_id="appr-9", preview=prepared.preview, frozen=prepared.frozen
+    )
+    plain = await execute_tool(Frozen(), {"text": "yo"}, ctx)
+    assert (approved.summary, plain.summary) == ("ran prepared", "ran")
+    assert Frozen.ran == [("run_prepared", {"resolved": "HI"}), ("run", "yo")]
+
+
+async def test_the_default_prepare_is_the_preview_and_stores_nothing_frozen(ctx: ToolContext) -> None:
+    prepared = await Echo().prepare(EchoArgs(text="x"), ctx)
+    assert prepared == PreparedCall(preview='echo({"text":"x","times":1})', frozen=None)

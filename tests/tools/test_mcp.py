@@ -90,8 +90,11 @@ async def test_mcp_server_tools_are_listed_and_called(mcp_settings: Settings, ct
     assert result.ok and result.untrusted
     assert result.content["text"] == "42"
 
-    [row] = ctx.store.audit.list(user_id=ctx.user_id)
-    assert (row.tool, row.outcome) == ("demo_add", "ok")
+    close, begin = ctx.store.audit.list(user_id=ctx.user_id)
+    assert [(r.tool, r.outcome) for r in (begin, close)] == [
+        ("demo_add", "executing"),
+        ("demo_add", "executed"),
+    ]
 
     log = mcp_settings.app_paths.log_dir / "mcp-demo.log"
     assert "demo server starting" in log.read_text(encoding="utf-8")

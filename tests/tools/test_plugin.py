@@ -19,8 +19,11 @@ async def test_plugin_tool_runs_through_execute_tool(
     result = await execute_tool(registry.get("word_count"), {"text": "one two  three\nfour"}, ctx)
     assert result.ok and result.content == {"words": 4, "lines": 2, "characters": 19}
     assert result.summary == "4 words"
-    [row] = ctx.store.audit.list(user_id=ctx.user_id)
-    assert (row.tool, row.outcome) == ("word_count", "ok")
+    close, begin = ctx.store.audit.list(user_id=ctx.user_id)
+    assert [(r.tool, r.outcome) for r in (begin, close)] == [
+        ("word_count", "executing"),
+        ("word_count", "executed"),
+    ]
 
 
 async def test_plugin_is_recorded_in_the_tool_registry_table(

@@ -41,6 +41,7 @@ class ApprovalRepository:
         tool: str,
         arguments: dict[str, Any],
         preview: str,
+        frozen: dict[str, Any] | None = None,
         tool_call_id: str | None = None,
         ttl_seconds: float = 86400,
     ) -> Approval:
@@ -53,6 +54,7 @@ class ApprovalRepository:
             arguments=arguments,
             arguments_hash=arguments_digest(arguments),
             preview=preview,
+            frozen=frozen,
             tool_call_id=tool_call_id,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
