@@ -84,15 +84,6 @@ class PreparedCall:
     frozen: dict[str, Any] | None = None
 
 
-@dataclass
-class PreparedCall:
-    """What a side effect will do, resolved once when it is previewed; an approval runs exactly this."""
-
-    preview: str
-    #: The resolved request (JSON-serialisable), stored with the approval and handed back to run_prepared.
-    frozen: dict[str, Any] | None = None
-
-
 class ToolError(PaError):
     """A tool failed in a way the LLM (and user) should be told about."""
 
