@@ -387,10 +387,14 @@ def plan_update(
                 )
             new_start = _shift_series(series_start, current[0], span[0], own, keep)
             new_end = later(new_start, elapsed(span[0], span[1]))
-            lines.insert(at, "  (every occurrence moves the same way)")
+            lines[at:at] = [
+                f"  New time: {span_text(span[0], span[1], zone, (keep, keep))}",
+                "  (every occurrence moves the same way)",
+                f"  First occurrence: {span_text(new_start, new_end, zone, (keep, keep))}",
+            ]
         else:
             new_start, new_end = span
-        lines.insert(at, f"  New time: {span_text(new_start, new_end, zone, (keep, keep))}")
+            lines.insert(at, f"  New time: {span_text(new_start, new_end, zone, (keep, keep))}")
     elif moved is not None and series_start is not None and series_end is not None:
         new_start, new_end = _rezone(series_start, own, moved), _rezone(series_end, own, moved)
         lines.insert(at, f"  New time: {span_text(new_start, new_end, zone, (keep, keep))}")
