@@ -24,6 +24,12 @@ _RULE_PARTS = {
 }  # fmt: skip
 _FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _BYDAY_RE = re.compile(r"^([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+#: Allowed values of the numeric BY parts (RFC 5545 3.3.10); True: negative values count from the end.
+_RANGES = {
+    "BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True),
+}  # fmt: skip
 _VALUE_RE = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
 _MAX_EXPANSION = 5000
 
@@ -76,6 +82,11 @@ def _check_rule(rule: str, raw: str) -> None:
                 raise RecurrenceError(f"{raw!r}: a numbered BYDAY ({day}) needs FREQ=MONTHLY or YEARLY")
             if not 1 <= int(match[2]) <= 53:
                 raise RecurrenceError(f"{raw!r}: BYDAY {day} is out of range")
+    for key, (low, high, signed) in _RANGES.items():
+        for item in parts[key].split(",") if key in parts else []:
+            number = item[1:] if signed and item[:1] in "+-" else item
+            if not number.isdigit() or not low <= int(number) <= high:
+                raise RecurrenceError(f"{raw!r}: {key} value {item} is out of range")
     if "UNTIL" in parts and not _VALUE_RE.match(parts["UNTIL"]):
         raise RecurrenceError(f"{raw!r}: UNTIL must be YYYYMMDD or YYYYMMDDTHHMMSSZ, not {parts['UNTIL']}")
     try:
