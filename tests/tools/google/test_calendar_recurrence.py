@@ -68,7 +68,9 @@ def test_good_lines_pass_and_only_one_rrule_is_allowed() -> None:
 def test_the_arguments_model_refuses_a_bad_rule_before_anything_runs() -> None:
     base = {"summary": "x", "start": "2030-04-01T10:00", "end": "2030-04-01T11:00"}
     with pytest.raises(ValueError, match="COUNT and UNTIL cannot both be given"):
-        CreateEventArgs.model_validate({**base, "recurrence": ["RRULE:FREQ=DAILY;COUNT=2;UNTIL=20300501T000000Z"]})
+        CreateEventArgs.model_validate(
+            {**base, "recurrence": ["RRULE:FREQ=DAILY;COUNT=2;UNTIL=20300501T000000Z"]}
+        )
 
 
 def test_count_counts_excluded_occurrences_and_ignores_where_exceptions_moved() -> None:
@@ -93,5 +95,7 @@ def test_occurrences_take_rdate_and_drop_exdate() -> None:
 
 def test_until_of_a_split_timed_series_is_in_utc_one_second_before() -> None:
     split = datetime(2026, 11, 3, 9, 0, tzinfo=NEW_YORK)  # after the US fall back: UTC-5
-    assert truncate_recurrence(["RRULE:FREQ=WEEKLY;COUNT=9"], split) == ["RRULE:FREQ=WEEKLY;UNTIL=20261103T135959Z"]
+    assert truncate_recurrence(["RRULE:FREQ=WEEKLY;COUNT=9"], split) == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20261103T135959Z"
+    ]
     assert truncate_recurrence(["RRULE:FREQ=DAILY"], date(2026, 11, 3)) == ["RRULE:FREQ=DAILY;UNTIL=20261102"]
