@@ -50,10 +50,13 @@ def test_summer_time_applies_to_naive_input_in_summer() -> None:
     assert value.utcoffset() == timedelta(hours=2)
 
 
-def test_a_time_in_the_spring_forward_gap_moves_to_a_real_time() -> None:
-    value = parse_when("2025-03-30T02:30", BERLIN)  # clocks jump from 02:00 to 03:00
-    assert isinstance(value, datetime)
-    assert (value.hour, value.minute, value.utcoffset()) == (3, 30, timedelta(hours=2))
+def test_a_time_in_the_spring_forward_gap_is_refused_in_words() -> None:
+    with pytest.raises(UsageError) as refused:
+        parse_when("2026-03-29T02:30", BERLIN, field="start")
+    assert refused.value.message == (
+        "start: 02:30 does not exist on 29 March 2026 in Europe/Berlin: clocks jump from 02:00 to 03:00"
+    )
+    assert parse_when("2026-03-29T02:30+01:00", BERLIN) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
 def test_an_ambiguous_fall_back_time_takes_the_first_occurrence() -> None:
@@ -133,3 +136,35 @@ def test_the_system_zone_is_found_from_etc_localtime(monkeypatch: pytest.MonkeyP
         "pa_cli.google.timeutil.os.readlink", lambda path: "/usr/share/zoneinfo/Europe/Lisbon"
     )
     assert zone_name(timeutil.system_zone()) == "Europe/Lisbon"
+
+
+def test_the_us_spring_forward_gap_is_explained_in_new_york_time() -> None:
+    assert timeutil.gap_message(datetime(2026, 3, 8, 2, 30), NEW_YORK) == (
+        "02:30 does not exist on 8 March 2026 in America/New_York: clocks jump from 02:00 to 03:00"
+    )
+    assert timeutil.gap_message(datetime(2026, 3, 8, 3, 0), NEW_YORK) is None
+
+
+def test_a_fall_back_time_that_happens_twice_is_explained() -> None:
+    assert timeutil.overlap_message(datetime(2026, 11, 1, 1, 30), NEW_YORK) == (
+        "01:30 happens twice on 1 November 2026 in America/New_York: clocks go back from 02:00 to 01:00; "
+        "the first one is meant (EDT, UTC-04:00), give the offset -05:00 for the second"
+    )
+    assert timeutil.overlap_message(datetime(2026, 11, 1, 2, 30), NEW_YORK) is None
+    assert timeutil.wall_clock_notes({"start": "2026-11-01T01:30-05:00", "end": None}, NEW_YORK) == []
+
+
+@pytest.mark.parametrize("text", ["20260605", "2026-06-05"])
+def test_a_basic_or_extended_date_is_all_day(text: str) -> None:
+    assert parse_when(text, BERLIN) == date(2026, 6, 5)
+
+
+def test_a_span_across_a_dst_change_labels_each_end() -> None:
+    start = parse_when("2026-10-25T02:30+02:00", BERLIN).astimezone(BERLIN)  # type: ignore[union-attr]
+    end = parse_when("2026-10-25T03:30", BERLIN)
+    assert timeutil.format_span(start, end) == "Sun 2026-10-25 02:30 CEST - 03:30 CET"
+    second = parse_when("2026-10-25T02:15+01:00", BERLIN).astimezone(BERLIN)  # type: ignore[union-attr]
+    assert timeutil.format_span(start, second) == "Sun 2026-10-25 02:30 CEST - 02:15 CET"
+    timeutil.check_range(start, second)  # 45 real minutes, though the wall clock went back
+    with pytest.raises(UsageError, match="end must be after start"):
+        timeutil.check_range(second, start)

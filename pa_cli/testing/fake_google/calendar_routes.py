@@ -220,6 +220,7 @@ def calendar_routes(fake: FakeGoogle) -> list[BaseRoute]:
                 body,
                 _send_updates(request),
                 patch=request.method == "PATCH",
+                if_match=request.headers.get("if-match"),
             )
             return JSONResponse(event)
 
@@ -227,7 +228,10 @@ def calendar_routes(fake: FakeGoogle) -> list[BaseRoute]:
         with fake.lock:
             access(request, CALENDAR_WRITE_SCOPES)
             fake.calendar.delete(
-                request.path_params["calendar_id"], request.path_params["event_id"], _send_updates(request)
+                request.path_params["calendar_id"],
+                request.path_params["event_id"],
+                _send_updates(request),
+                request.headers.get("if-match"),
             )
             return Response(status_code=204)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -21,6 +23,10 @@ class ApiRequest:
     path: str
     params: dict[str, str]
     status: int
+    #: The JSON body the client sent (None for none or non-JSON), as the server received it.
+    json: Any = None
+    #: The ``If-Match`` header, when the client sent one (conditional writes).
+    if_match: str | None = None
 
 
 class RequestRecorder:
@@ -35,6 +41,7 @@ class RequestRecorder:
             await self.app(scope, receive, send)
             return
         status = 0
+        chunks: list[bytes] = []
 
         async def record_status(message: Message) -> None:
             nonlocal status
@@ -42,10 +49,23 @@ class RequestRecorder:
                 status = int(message["status"])
             await send(message)
 
-        await self.app(scope, receive, record_status)
+        async def record_body() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        await self.app(scope, record_body, record_status)
         query = scope.get("query_string", b"").decode("latin-1")
         params = dict(parse_qsl(query, keep_blank_values=True))
-        self.record(ApiRequest(scope["method"], scope["path"], params, status))
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        body: Any = None
+        if "json" in headers.get("content-type", "") and chunks:
+            try:
+                body = json.loads(b"".join(chunks))
+            except ValueError:
+                body = None
+        self.record(ApiRequest(scope["method"], scope["path"], params, status, body, headers.get("if-match")))
 
 
 class LoopbackServer:

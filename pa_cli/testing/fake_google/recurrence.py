@@ -91,13 +91,14 @@ def parse_recurrence(lines: Sequence[str]) -> Recurrence | None:
     exdates: set[Moment] = set()
     for line in lines:
         name, _, value = line.partition(":")
-        kind, *params = name.upper().split(";")
+        kind, *params = name.split(";")
+        kind = kind.upper()  # parameter values (TZID) keep their case: zone names are case-sensitive
         if kind == "RRULE":
             if rule is not None:
                 raise RecurrenceError("more than one RRULE")
             rule = _parse_rule(value)
         elif kind == "EXDATE":
-            tz_name = next((p[5:] for p in params if p.startswith("TZID=")), None)
+            tz_name = next((p[5:] for p in params if p.upper().startswith("TZID=")), None)
             exdates.update(_parse_moment(item, tz_name) for item in value.split(","))
         elif kind not in ("RDATE", "EXRULE"):
             raise RecurrenceError(f"unsupported recurrence line {line!r}")

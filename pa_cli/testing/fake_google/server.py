@@ -329,6 +329,21 @@ class FakeGoogle:
                 body["attendees"] = [{"email": email} for email in attendees]
             return self.calendar.insert(calendar_id, body, record=False)
 
+    def edit_event(self, event_id: str, calendar_id: str = "primary", **fields: Any) -> Event:
+        """Someone edits an event elsewhere (another device): a patch that gives it a new etag."""
+        with self.lock:
+            return self.calendar.write(calendar_id, event_id, fields, "none", patch=True)
+
+    def calendar_writes(self) -> list[ApiRequest]:
+        """The Calendar requests that asked to change something (POST, PUT, PATCH, DELETE), in order."""
+        with self.lock:
+            return [
+                r
+                for r in self.api_requests
+                if r.path.startswith("/calendar/v3/calendars/")
+                and r.method in ("POST", "PUT", "PATCH", "DELETE")
+            ]
+
     def event(self, event_id: str, calendar_id: str = "primary") -> Event:
         """A stored event, or an instance of a recurring one by its instance id."""
         with self.lock:

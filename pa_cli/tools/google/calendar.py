@@ -9,7 +9,7 @@ which occurrences change.
 
 from __future__ import annotations
 
-from datetime import timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -18,8 +18,17 @@ from pa_cli.errors import UsageError
 from pa_cli.google.credentials import require_authorized
 from pa_cli.google.runtime import call_google
 from pa_cli.google.scopes import CALENDAR_EVENTS, CALENDAR_READONLY
-from pa_cli.google.timeutil import now, parse_bound, rfc3339, user_zone, zone_name
-from pa_cli.tools.base import Tool, ToolArgs, ToolContext, ToolResult
+from pa_cli.google.timeutil import (
+    now,
+    parse_bound,
+    parse_event_time,
+    rfc3339,
+    user_zone,
+    wall_clock_notes,
+    zone_name,
+    zone_named,
+)
+from pa_cli.tools.base import PreparedCall, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from pa_cli.tools.google.calendar_events import (
     busy_data,
     event_data,
@@ -54,8 +63,15 @@ def _recurrence(values: list[str] | None) -> list[str] | None:
     return None if values is None else validate_recurrence(values)
 
 
+def _time_zone(value: str | None) -> str | None:
+    if value is not None and zone_named(value) is None:
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)")
+    return value
+
+
 Attendees = Annotated[list[str] | None, AfterValidator(_addresses)]
 Recurrence = Annotated[list[str] | None, AfterValidator(_recurrence)]
+TimeZone = Annotated[str | None, AfterValidator(_time_zone)]
 
 
 class ListEventsArgs(ToolArgs):
@@ -83,6 +99,11 @@ class CreateEventArgs(ToolArgs):
     description: str | None = None
     recurrence: Recurrence = Field(None, description="RFC 5545 lines, e.g. ['RRULE:FREQ=WEEKLY;BYDAY=TU']")
     calendar_id: str | None = Field(None, description="calendar id (default: primary)")
+    time_zone: TimeZone = Field(
+        None,
+        description="IANA zone the event lives in and times without an offset are read in "
+        "(default: the user's zone)",
+    )
 
 
 class UpdateEventArgs(ToolArgs):
@@ -97,6 +118,11 @@ class UpdateEventArgs(ToolArgs):
     description: str | None = None
     recurrence: Recurrence = Field(None, description="new RFC 5545 recurrence lines for the series")
     calendar_id: str | None = None
+    time_zone: TimeZone = Field(
+        None,
+        description="only to move the event (or series) to another IANA zone, keeping its wall-clock "
+        "time; by default it stays in the zone it lives in",
+    )
     scope: Scope | None = Field(
         None,
         description="for a recurring event: this (one occurrence, default for an occurrence), "
@@ -136,9 +162,14 @@ def _list(api: Any, args: ListEventsArgs, zone: tzinfo) -> dict[str, Any]:
         params["timeZone"] = zone_name(zone)
     events: list[dict[str, Any]] = []
     truncated = False
+    days = _local_days(start, end, zone)
     while True:
         page = api.events().list(**params).execute()
-        events.extend(event_data(e, zone) for e in page.get("items") or [] if e.get("status") != "cancelled")
+        events.extend(
+            event_data(e, zone)
+            for e in page.get("items") or []
+            if e.get("status") != "cancelled" and _on_local_days(e, days, zone)
+        )
         token = page.get("nextPageToken")
         if len(events) >= MAX_EVENTS:
             truncated = bool(token) or len(events) > MAX_EVENTS
@@ -155,6 +186,26 @@ def _list(api: Any, args: ListEventsArgs, zone: tzinfo) -> dict[str, Any]:
         "events": events,
         "truncated": truncated,
     }
+
+
+def _local_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date]:
+    """The first and last local date the range touches in the user's zone."""
+    last = (end - timedelta(microseconds=1)).astimezone(zone)
+    return start.astimezone(zone).date(), last.date()
+
+
+def _on_local_days(event: dict[str, Any], days: tuple[date, date], zone: tzinfo) -> bool:
+    """All-day events are dates: keep one only when its dates meet the range's local dates.
+
+    Google places an all-day event in the calendar's zone; when that differs from the user's, the
+    neighbouring day's all-day events overlap the range in time but are not on the user's day.
+    """
+    first = parse_event_time(event.get("start"), zone)
+    if first is None or isinstance(first, datetime):
+        return True
+    after = parse_event_time(event.get("end"), zone)
+    last = after - timedelta(days=1) if isinstance(after, date) and not isinstance(after, datetime) else first
+    return first <= days[1] and max(first, last) >= days[0]
 
 
 class CalendarListEvents(Tool):
@@ -227,12 +278,18 @@ class CalendarFreeBusy(Tool):
         )
 
 
-def create_body(args: CreateEventArgs, zone: tzinfo) -> dict[str, Any]:
-    start, end = parse_span(args.start, args.end, zone)
+def _event_zone(args: CreateEventArgs, zone: tzinfo) -> tzinfo:
+    return zone_named(args.time_zone) or zone
+
+
+def create_request(args: CreateEventArgs, zone: tzinfo) -> dict[str, Any]:
+    """The whole insert request, resolved: the event's times in its zone, attendees, sendUpdates."""
+    own = _event_zone(args, zone)
+    start, end = parse_span(args.start, args.end, own)
     body: dict[str, Any] = {
         "summary": args.summary,
-        "start": time_body(start, zone),
-        "end": time_body(end, zone),
+        "start": time_body(start, own),
+        "end": time_body(end, own),
     }
     if args.attendees:
         body["attendees"] = [{"email": email} for email in args.attendees]
@@ -242,25 +299,39 @@ def create_body(args: CreateEventArgs, zone: tzinfo) -> dict[str, Any]:
         body["description"] = args.description
     if args.recurrence:
         body["recurrence"] = list(args.recurrence)
-    return body
+    return {
+        "kind": "calendar_insert",
+        "calendar_id": args.calendar_id or PRIMARY,
+        "body": body,
+        "send_updates": "all" if args.attendees else "none",
+        "notes": wall_clock_notes({"start": args.start, "end": args.end}, own),
+    }
 
 
-def create_preview(args: CreateEventArgs, zone: tzinfo) -> str:
-    start, end = parse_span(args.start, args.end, zone)
+def create_preview(request: dict[str, Any], zone: tzinfo) -> str:
+    """The preview, rendered from the request that will be sent (so the two cannot disagree)."""
+    body = request["body"]
+    start = parse_event_time(body["start"], zone)
+    end = parse_event_time(body["end"], zone)
+    own = (zone_named(body["start"].get("timeZone")), zone_named(body["end"].get("timeZone")))
     lines = [
-        f'Create calendar event "{args.summary}" (calendar {args.calendar_id or PRIMARY})',
-        f"  When: {span_text(start, end, zone)}",
+        f'Create calendar event "{body["summary"]}" (calendar {request["calendar_id"]})',
+        f"  When: {span_text(start, end, zone, own)}",
     ]
-    if args.recurrence:
-        lines.append(f"  Repeats: {'; '.join(args.recurrence)}")
-    if args.location:
-        lines.append(f"  Where: {args.location}")
-    if args.attendees:
-        lines.append(f"  Attendees who will be notified: {', '.join(args.attendees)}")
+    lines += [f"  Note: {note}" for note in request.get("notes") or []]
+    if body.get("recurrence"):
+        lines.append(f"  Repeats: {'; '.join(body['recurrence'])}")
+    if body.get("location"):
+        lines.append(f"  Where: {body['location']}")
+    emails = [a["email"] for a in body.get("attendees") or []]
+    if emails and request["send_updates"] != "none":
+        lines.append(f"  Attendees who will be notified: {', '.join(emails)}")
+    elif emails:
+        lines.append(f"  Attendees (not notified): {', '.join(emails)}")
     else:
         lines.append("  Attendees: none (nobody is notified)")
-    if args.description:
-        lines.append(f"  Description: {args.description}")
+    if body.get("description"):
+        lines.append(f"  Description: {body['description']}")
     return "\n".join(lines)
 
 
@@ -275,24 +346,37 @@ class CalendarCreateEvent(Tool):
     side_effect = True
     requires = (CALENDAR_EVENTS,)
 
-    async def preview(self, args: CreateEventArgs, ctx: ToolContext) -> str:
+    async def prepare(self, args: CreateEventArgs, ctx: ToolContext) -> PreparedCall:
         require_authorized(ctx.settings, ctx.store, ctx.user_id, "calendar", self.requires)
-        return create_preview(args, user_zone(ctx.settings))
+        zone = user_zone(ctx.settings)
+        request = create_request(args, zone)
+        request["user_zone"] = zone_name(zone)
+        return PreparedCall(preview=create_preview(request, zone), frozen=request)
+
+    async def preview(self, args: CreateEventArgs, ctx: ToolContext) -> str:
+        return (await self.prepare(args, ctx)).preview
 
     async def run(self, args: CreateEventArgs, ctx: ToolContext) -> ToolResult:
-        zone = user_zone(ctx.settings)
-        body = create_body(args, zone)
+        return await self.run_prepared(args, None, ctx)
+
+    async def run_prepared(
+        self, args: CreateEventArgs, frozen: dict[str, Any] | None, ctx: ToolContext
+    ) -> ToolResult:
+        request = frozen if frozen is not None else (await self.prepare(args, ctx)).frozen
+        if not request or request.get("kind") != "calendar_insert":
+            raise ToolError("this approval holds no calendar request: ask again for a fresh preview")
+        zone = zone_named(request.get("user_zone")) or user_zone(ctx.settings)
         params = {
-            "calendarId": args.calendar_id or PRIMARY,
-            "body": body,
-            "sendUpdates": "all" if args.attendees else "none",
+            "calendarId": request["calendar_id"],
+            "body": request["body"],
+            "sendUpdates": request["send_updates"],
         }
         created = await call_google(
             ctx, "calendar", self.requires, lambda api: api.events().insert(**params).execute()
         )
         return ToolResult(
             content={"event": event_data(created, zone)},
-            summary=f"event created: {args.summary}",
+            summary=f"event created: {request['body']['summary']}",
             resource_ids=[f"event:{created.get('id')}"],
         )
 
@@ -306,14 +390,46 @@ def _fields(args: UpdateEventArgs) -> UpdateFields:
         location=args.location,
         description=args.description,
         recurrence=args.recurrence,
+        time_zone=args.time_zone,
     )
 
 
-def _plan_result(api: Any, plan: CalendarPlan) -> tuple[CalendarPlan, list[dict[str, Any]]]:
-    return plan, execute_plan(api, plan)
+class _PlannedTool(Tool):
+    """Update and delete: ``prepare`` reads the event and freezes the plan; the run executes it as is."""
+
+    verb: str = ""
+
+    def _plan(self, api: Any, args: Any, zone: tzinfo) -> CalendarPlan:
+        raise NotImplementedError
+
+    async def prepare(self, args: Any, ctx: ToolContext) -> PreparedCall:
+        zone = user_zone(ctx.settings)
+        plan = await call_google(ctx, "calendar", self.requires, lambda api: self._plan(api, args, zone))
+        frozen = plan.frozen() | {"user_zone": zone_name(zone)}
+        return PreparedCall(preview=plan.preview(), frozen=frozen)
+
+    async def preview(self, args: Any, ctx: ToolContext) -> str:
+        return (await self.prepare(args, ctx)).preview
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        return await self.run_prepared(args, None, ctx)
+
+    async def run_prepared(self, args: Any, frozen: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        data = frozen if frozen is not None else (await self.prepare(args, ctx)).frozen
+        plan = CalendarPlan.from_frozen(data or {})
+        zone = zone_named((data or {}).get("user_zone")) or user_zone(ctx.settings)
+        results = await call_google(ctx, "calendar", self.requires, lambda api: execute_plan(api, plan))
+        content: dict[str, Any] = {"changes": plan.preview()}
+        if self.verb == "Update":
+            content["events"] = [event_data(r["event"], zone) for r in results if r["method"] != "delete"]
+        return ToolResult(
+            content=content,
+            summary=plan.lines[0].replace(self.verb, self.verb.lower() + "d", 1),
+            resource_ids=[f"event:{r['event'].get('id')}" for r in results],
+        )
 
 
-class CalendarUpdateEvent(Tool):
+class CalendarUpdateEvent(_PlannedTool):
     name = "calendar_update_event"
     description = (
         "Change a calendar event (needs approval): only the fields given change. For a recurring event, "
@@ -323,29 +439,13 @@ class CalendarUpdateEvent(Tool):
     service = "calendar"
     side_effect = True
     requires = (CALENDAR_EVENTS,)
+    verb = "Update"
 
     def _plan(self, api: Any, args: UpdateEventArgs, zone: tzinfo) -> CalendarPlan:
         return plan_update(api, args.calendar_id or PRIMARY, args.event_id, _fields(args), args.scope, zone)
 
-    async def preview(self, args: UpdateEventArgs, ctx: ToolContext) -> str:
-        zone = user_zone(ctx.settings)
-        plan = await call_google(ctx, "calendar", self.requires, lambda api: self._plan(api, args, zone))
-        return plan.preview()
 
-    async def run(self, args: UpdateEventArgs, ctx: ToolContext) -> ToolResult:
-        zone = user_zone(ctx.settings)
-        plan, results = await call_google(
-            ctx, "calendar", self.requires, lambda api: _plan_result(api, self._plan(api, args, zone))
-        )
-        events = [event_data(r["event"], zone) for r in results if r["method"] != "delete"]
-        return ToolResult(
-            content={"changes": plan.preview(), "events": events},
-            summary=plan.lines[0].replace("Update", "updated", 1),
-            resource_ids=[f"event:{r['event'].get('id')}" for r in results],
-        )
-
-
-class CalendarDeleteEvent(Tool):
+class CalendarDeleteEvent(_PlannedTool):
     name = "calendar_delete_event"
     description = (
         "Delete a calendar event (needs approval); attendees are notified. For a recurring event, scope "
@@ -355,25 +455,10 @@ class CalendarDeleteEvent(Tool):
     service = "calendar"
     side_effect = True
     requires = (CALENDAR_EVENTS,)
+    verb = "Delete"
 
     def _plan(self, api: Any, args: DeleteEventArgs, zone: tzinfo) -> CalendarPlan:
         return plan_delete(api, args.calendar_id or PRIMARY, args.event_id, args.scope, zone)
-
-    async def preview(self, args: DeleteEventArgs, ctx: ToolContext) -> str:
-        zone = user_zone(ctx.settings)
-        plan = await call_google(ctx, "calendar", self.requires, lambda api: self._plan(api, args, zone))
-        return plan.preview()
-
-    async def run(self, args: DeleteEventArgs, ctx: ToolContext) -> ToolResult:
-        zone = user_zone(ctx.settings)
-        plan, results = await call_google(
-            ctx, "calendar", self.requires, lambda api: _plan_result(api, self._plan(api, args, zone))
-        )
-        return ToolResult(
-            content={"changes": plan.preview()},
-            summary=plan.lines[0].replace("Delete", "deleted", 1),
-            resource_ids=[f"event:{r['event'].get('id')}" for r in results],
-        )
 
 
 CALENDAR_TOOLS: tuple[type[Tool], ...] = (

@@ -5,8 +5,6 @@ Pure functions: no network, no Google libraries.
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -22,10 +20,23 @@ from pa_cli.google.timeutil import (
     parse_when,
     zone_name,
 )
+from pa_cli.tools.google.calendar_recurrence import (
+    RecurrenceError,
+    continue_recurrence,
+    rule_count,
+    truncate_recurrence,
+    validate_recurrence,
+)
+
+__all__ = [
+    "RecurrenceError",
+    "continue_recurrence",
+    "rule_count",
+    "truncate_recurrence",
+    "validate_recurrence",
+]
 
 MAX_DESCRIPTION_CHARS = 4_000
-_RECURRENCE_RE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.IGNORECASE)
-_FREQ_RE = re.compile(r"(^|;)FREQ=(SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)(;|$)", re.IGNORECASE)
 _COPIED_FIELDS = (
     "summary",
     "description",
@@ -92,19 +103,6 @@ def busy_data(period: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
 # --- inputs ---------------------------------------------------------------
 
 
-def validate_recurrence(lines: Sequence[str]) -> list[str]:
-    """RFC 5545 recurrence lines as Calendar takes them: ``RRULE:FREQ=WEEKLY;BYDAY=TU`` etc."""
-    checked: list[str] = []
-    for raw in lines:
-        line = raw.strip()
-        if "\n" in line or "\r" in line or not _RECURRENCE_RE.match(line):
-            raise ValueError(f"{raw!r} is not a recurrence line (RRULE:, EXRULE:, RDATE: or EXDATE:)")
-        if line.upper().startswith("RRULE") and not _FREQ_RE.search(line.split(":", 1)[-1]):
-            raise ValueError(f"{raw!r}: an RRULE needs FREQ=DAILY|WEEKLY|MONTHLY|YEARLY|...")
-        checked.append(line)
-    return checked
-
-
 def parse_span(start: str, end: str, zone: tzinfo) -> tuple[When, When]:
     """Start and end of a new event; an all-day end equal to the start means one day."""
     begin = parse_when(start, zone, field="start")
@@ -128,9 +126,9 @@ def new_span(
     if end:
         finish: When = parse_when(end, zone, field="end")
     elif cur_start is not None and cur_end is not None and is_all_day(cur_start) == is_all_day(begin):
-        finish = begin + (cur_end - cur_start)
+        finish = later(begin, elapsed(cur_start, cur_end))
     else:
-        finish = begin + (timedelta(days=1) if is_all_day(begin) else timedelta(hours=1))
+        finish = later(begin, timedelta(days=1) if is_all_day(begin) else timedelta(hours=1))
     if is_all_day(begin) and is_all_day(finish) and finish == begin:
         finish = begin + timedelta(days=1)
     check_range(begin, finish)
@@ -154,71 +152,52 @@ def copy_series_fields(master: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _until(split: When) -> str:
-    if isinstance(split, datetime):
-        return (split.astimezone(UTC) - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%SZ")
-    return (split - timedelta(days=1)).strftime("%Y%m%d")
+def elapsed(start: When, end: When) -> timedelta:
+    """Real time between two values (aware datetimes compared as instants, not as wall clocks)."""
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end.astimezone(UTC) - start.astimezone(UTC)
+    return as_date(end) - as_date(start)
 
 
-def _rule_parts(line: str) -> tuple[str, list[str]]:
-    head, _, rule = line.partition(":")
-    return head, [p for p in rule.split(";") if p]
-
-
-def truncate_recurrence(lines: Sequence[str], split: When) -> list[str]:
-    """End a series just before ``split``: every RRULE gets an UNTIL (and loses its COUNT)."""
-    out = []
-    for line in lines:
-        if line.upper().startswith("RRULE"):
-            head, parts = _rule_parts(line)
-            parts = [p for p in parts if not p.upper().startswith(("COUNT=", "UNTIL="))]
-            parts.append(f"UNTIL={_until(split)}")
-            line = f"{head}:{';'.join(parts)}"
-        out.append(line)
-    return out
-
-
-def rule_count(lines: Sequence[str]) -> int | None:
-    for line in lines:
-        if line.upper().startswith("RRULE"):
-            for part in _rule_parts(line)[1]:
-                if part.upper().startswith("COUNT="):
-                    try:
-                        return int(part.split("=", 1)[1])
-                    except ValueError:
-                        return None
-    return None
-
-
-def continue_recurrence(lines: Sequence[str], occurred: int) -> list[str]:
-    """The rules for the rest of a series after ``occurred`` occurrences (COUNT reduced)."""
-    out = []
-    for line in lines:
-        if line.upper().startswith("RRULE"):
-            head, parts = _rule_parts(line)
-            fixed = []
-            for part in parts:
-                if part.upper().startswith("COUNT="):
-                    with contextlib.suppress(ValueError):
-                        part = f"COUNT={max(1, int(part.split('=', 1)[1]) - occurred)}"
-                fixed.append(part)
-            line = f"{head}:{';'.join(fixed)}"
-        out.append(line)
-    return out
+def later(value: When, delta: timedelta) -> When:
+    """``value`` plus real time ``delta``, shown in ``value``'s zone (dates: plus whole days)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return (value.astimezone(UTC) + delta).astimezone(value.tzinfo)
+    return value + delta
 
 
 def time_body(value: When, zone: tzinfo) -> dict[str, str]:
     return event_time_body(value, zone)
 
 
-def span_text(start: When | None, end: When | None, zone: tzinfo) -> str:
-    name = zone_name(zone)
-    text = format_span(start, end)
-    return f"{text} ({name})" if name and not is_all_day(start) else text
+def _in(value: When | None, zone: tzinfo) -> When | None:
+    return value.astimezone(zone) if isinstance(value, datetime) else value
 
 
-def shift(value: When, delta: timedelta) -> When:
-    return value + delta
+def span_text(
+    start: When | None,
+    end: When | None,
+    zone: tzinfo,
+    own: tuple[tzinfo | None, tzinfo | None] = (None, None),
+) -> str:
+    """The span in the user's ``zone`` (named), and in the event's own zones when they differ.
+
+    ``own`` is the zone of the start and of the end as the event keeps them (its ``timeZone`` fields);
+    when they differ from each other, each end is named.
+    """
+    if is_all_day(start) or start is None:
+        return format_span(start, end)
+    name = zone_name(zone) or str(zone)
+    text = f"{format_span(_in(start, zone), _in(end, zone))} ({name})"
+    start_zone, end_zone = own[0] or zone, own[1] or own[0] or zone
+    start_name, end_name = zone_name(start_zone), zone_name(end_zone)
+    if start_name == end_name == name:
+        return text
+    if start_name == end_name:
+        return f"{text}, which is {format_span(_in(start, start_zone), _in(end, end_zone))} ({start_name}) where the event is kept"
+    first = f"{format_span(_in(start, start_zone), None)} ({start_name})"
+    last = f"{format_span(_in(end, end_zone), None)} ({end_name})" if end is not None else "(no end)"
+    return f"{text}: from {first} to {last}"
 
 
 def as_date(value: When) -> date:

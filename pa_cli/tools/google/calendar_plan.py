@@ -1,30 +1,39 @@
 """What an update or delete of a (recurring) Calendar event will do: one plan for preview and run.
 
-The preview renders the plan's lines; the run executes the plan's operations, so
-what the user approved is what happens. Recurring events: ``this`` changes one
-occurrence, ``all`` the whole series, ``following`` ends the series before this
-occurrence and (for an update) starts a new series from it.
+The preview renders the plan's lines; the run executes the plan's operations, frozen at preview time
+(``CalendarPlan.frozen()``), so what the user approved is what happens, or nothing when the event was
+changed elsewhere since (its etag). Recurring events: ``this`` changes one occurrence, ``all`` the whole
+series, ``following`` ends the series before this occurrence and (for an update) starts a new series
+from it. A series lives in its own zone (its ``start.timeZone``): times are computed there and the zone
+is kept unless the user asks to move the series to another one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from pa_cli.google.timeutil import When, parse_event_time, rfc3339
+from pa_cli.google.timeutil import When, event_zone, gap_message, parse_event_time, zone_name, zone_named
 from pa_cli.tools.base import ToolError
 from pa_cli.tools.google.calendar_events import (
+    as_date,
     attendee_emails,
-    continue_recurrence,
     copy_series_fields,
+    elapsed,
     event_times,
     is_all_day,
+    later,
     merge_attendees,
     new_span,
-    rule_count,
     span_text,
     time_body,
+)
+from pa_cli.tools.google.calendar_recurrence import (
+    RecurrenceError,
+    continue_recurrence,
+    occurrence_starts,
+    rule_occurrences,
     truncate_recurrence,
 )
 
@@ -34,21 +43,48 @@ _SCOPE_TEXT = {
     "following": "this and all following occurrences",
     "all": "every occurrence of the series",
 }
+CHANGED_SINCE = "the event changed since you approved; ask again for a fresh preview"
 
 
 @dataclass
 class Operation:
     method: Literal["patch", "insert", "delete"]
     kwargs: dict[str, Any]
+    #: The etag the event must still have (sent as If-Match), for writes to an existing event.
+    if_match: str | None = None
 
 
 @dataclass
 class CalendarPlan:
     lines: list[str]
     operations: list[Operation] = field(default_factory=list)
+    #: Every event read to make the plan, by id, with the etag it had: the run refuses if one changed.
+    etags: dict[str, str] = field(default_factory=dict)
+    calendar_id: str = "primary"
 
     def preview(self) -> str:
         return "\n".join(self.lines)
+
+    def frozen(self) -> dict[str, Any]:
+        """The resolved requests as JSON, stored with the approval and run as they are."""
+        return {
+            "kind": "calendar_plan",
+            "lines": list(self.lines),
+            "operations": [asdict(op) for op in self.operations],
+            "etags": dict(self.etags),
+            "calendar_id": self.calendar_id,
+        }
+
+    @classmethod
+    def from_frozen(cls, data: dict[str, Any]) -> CalendarPlan:
+        if data.get("kind") != "calendar_plan":
+            raise ToolError("this approval holds no calendar request: ask again for a fresh preview")
+        return cls(
+            lines=list(data["lines"]),
+            operations=[Operation(**op) for op in data["operations"]],
+            etags=dict(data.get("etags") or {}),
+            calendar_id=str(data.get("calendar_id") or "primary"),
+        )
 
 
 @dataclass
@@ -60,6 +96,8 @@ class UpdateFields:
     location: str | None = None
     description: str | None = None
     recurrence: list[str] | None = None
+    #: Move the event (or series) to this IANA zone; None keeps the zone it lives in.
+    time_zone: str | None = None
 
 
 @dataclass
@@ -75,6 +113,17 @@ class _Target:
     @property
     def is_series(self) -> bool:
         return bool(self.event.get("recurrence"))
+
+    @property
+    def series(self) -> dict[str, Any] | None:
+        return self.master if self.is_instance else self.event if self.is_series else None
+
+    def etags(self) -> dict[str, str]:
+        found = {}
+        for event in (self.event, self.master):
+            if event and event.get("id") and event.get("etag"):
+                found[str(event["id"])] = str(event["etag"])
+        return found
 
 
 def _get(api: Any, calendar_id: str, event_id: str) -> dict[str, Any]:
@@ -124,48 +173,80 @@ def _notify_line(emails: list[str]) -> str:
     return f"  Attendees who will be notified: {', '.join(emails)}"
 
 
+def own_zone(event: dict[str, Any], fallback: tzinfo) -> tzinfo:
+    """The zone an event (or series) lives in: its ``start.timeZone``, else ``fallback``."""
+    return event_zone(event.get("start")) or fallback
+
+
 def _original_start(event: dict[str, Any], zone: tzinfo) -> When | None:
+    """Where an occurrence sits in its series (Google's ``originalStartTime``), not where it was moved."""
     return parse_event_time(event.get("originalStartTime"), zone) or parse_event_time(
         event.get("start"), zone
     )
 
 
-def _occurred_before(api: Any, target: _Target, split: When, zone: tzinfo) -> int:
-    """How many occurrences of the series come before ``split`` (for COUNT rules)."""
-    assert target.master is not None
-    if isinstance(split, datetime):
-        time_max = rfc3339(split)
-    else:
-        time_max = rfc3339(datetime(split.year, split.month, split.day, tzinfo=zone))
-    count, token = 0, None
-    while True:
-        params: dict[str, Any] = {
-            "calendarId": target.calendar_id,
-            "eventId": target.master["id"],
-            "timeMax": time_max,
-            "showDeleted": True,
-            "maxResults": 250,
-        }
-        if token:
-            params["pageToken"] = token
-        page = api.events().instances(**params).execute()
-        count += len(page.get("items") or [])
-        token = page.get("nextPageToken")
-        if not token:
-            return count
-
-
 def _header(action: str, target: _Target, zone: tzinfo) -> list[str]:
     event = target.event
     start, end = event_times(event, zone)
+    own = (event_zone(event.get("start")), event_zone(event.get("end")))
     lines = [
         f'{action} calendar event "{event.get("summary") or "(no title)"}" (calendar {target.calendar_id})',
-        f"  When: {span_text(start, end, zone)}",
+        f"  When: {span_text(start, end, zone, own)}",
     ]
-    series = target.master if target.is_instance else event if target.is_series else None
+    series = target.series
     if series and series.get("recurrence"):
         lines.append(f"  Repeats: {'; '.join(series['recurrence'])}")
     return lines
+
+
+def _rezone(value: When, old: tzinfo, new: tzinfo) -> When:
+    """The same wall-clock time in another zone (a series moved to ``new`` keeps its 09:00)."""
+    if not isinstance(value, datetime):
+        return value
+    return _wall_in(value.astimezone(old).replace(tzinfo=None), new)
+
+
+def _wall_in(naive: datetime, zone: tzinfo) -> datetime:
+    if (gap := gap_message(naive, zone)) is not None:
+        raise ToolError(f"the new time falls in a DST gap: {gap}")
+    return naive.replace(tzinfo=zone, fold=0)
+
+
+def _same(a: When | None, b: When | None) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.timestamp() == b.timestamp()
+    return a == b
+
+
+def _time_change_line(old: list[When], new: list[When], zone: tzinfo, kept: tzinfo) -> str | None:
+    """Say so when an occurrence's time changes (compared as instants, pairwise in order)."""
+    pairs = list(zip(old, new, strict=False))
+    changed = [(o, n) for o, n in pairs if not _same(o, n)]
+    if not changed:
+        return None
+    before, after = changed[0]
+    own = (kept, kept)
+    return (
+        f"  Occurrence times change ({len(changed)} of the next {len(pairs)}), e.g. "
+        f"{span_text(before, None, zone, own)} -> {span_text(after, None, zone, own)}"
+    )
+
+
+def _series_occurrences(start: When | None, lines: list[str], zone: tzinfo, since: When | None) -> list[When]:
+    if start is None or not lines:
+        return []
+    found = occurrence_starts(start, lines, zone, limit=400)
+    if since is not None:
+        found = [v for v in found if not _before(v, since)]
+    return found[:60]
+
+
+def _before(a: When, b: When) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.timestamp() < b.timestamp()
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        return False
+    return a < b
 
 
 # --- delete --------------------------------------------------------------------
@@ -178,28 +259,32 @@ def plan_delete(api: Any, calendar_id: str, event_id: str, scope: Scope | None, 
     event, master = target.event, target.master
     if effective is None or effective == "this":
         notify = _notify(event)
-        ops = [Operation("delete", {"calendarId": calendar_id, "eventId": event["id"]})]
+        ops = [Operation("delete", {"calendarId": calendar_id, "eventId": event["id"]}, event.get("etag"))]
     else:
         series = master or event
+        szone = own_zone(series, zone)
         notify = _notify(series, event)
-        split = _original_start(event, zone) if target.is_instance else None
-        series_start = parse_event_time(series.get("start"), zone)
-        if effective == "following" and split is not None and split != series_start:
+        split = _original_start(event, szone) if target.is_instance else None
+        series_start = parse_event_time(series.get("start"), szone)
+        if effective == "following" and split is not None and not _same(split, series_start):
             rules = truncate_recurrence(series.get("recurrence") or [], split)
             ops = [
                 Operation(
                     "patch",
                     {"calendarId": calendar_id, "eventId": series["id"], "body": {"recurrence": rules}},
+                    series.get("etag"),
                 )
             ]
         else:
-            ops = [Operation("delete", {"calendarId": calendar_id, "eventId": series["id"]})]
+            ops = [
+                Operation("delete", {"calendarId": calendar_id, "eventId": series["id"]}, series.get("etag"))
+            ]
     if effective:
         lines.append(f"  Which: {_SCOPE_TEXT[effective]}")
     lines.append(_notify_line(notify))
     for op in ops:
         op.kwargs["sendUpdates"] = _send_updates(notify)
-    return CalendarPlan(lines, ops)
+    return CalendarPlan(lines, ops, target.etags(), calendar_id)
 
 
 # --- update --------------------------------------------------------------------
@@ -227,6 +312,14 @@ def _changes(
     return body, new_attendees
 
 
+def _moved_zone(fields: UpdateFields, own: tzinfo) -> tzinfo | None:
+    """The zone the user asked to move the event to, if it is not the one it lives in."""
+    asked = zone_named(fields.time_zone)
+    if fields.time_zone and asked is None:
+        raise ToolError(f"time_zone: {fields.time_zone!r} is not an IANA time zone (e.g. Europe/Berlin)")
+    return asked if asked is not None and zone_name(asked) != zone_name(own) else None
+
+
 def plan_update(
     api: Any, calendar_id: str, event_id: str, fields: UpdateFields, scope: Scope | None, zone: tzinfo
 ) -> CalendarPlan:
@@ -236,33 +329,54 @@ def plan_update(
     lines = _header("Update", target, zone)
     if effective:
         lines.append(f"  Which: {_SCOPE_TEXT[effective]}")
+    series = master or event
+    own = own_zone(series if effective in ("all", "following") else event, zone)
+    moved = _moved_zone(fields, own)
+    keep = moved or own
+    # Times without an offset are read in the user's zone, or in the zone the user moves the event to.
     current = event_times(event, zone)
-    span = new_span(current, fields.start, fields.end, zone)
-    if span is not None and span != current:
-        lines.append(f"  New time: {span_text(*span, zone)}")
-    else:
+    span = new_span(current, fields.start, fields.end, zone_named(fields.time_zone) or zone)
+    if span is not None and _same(span[0], current[0]) and _same(span[1], current[1]):
         span = None
+    if moved is not None:
+        lines.append(f"  Time zone: {zone_name(own)} -> {zone_name(moved)} (the wall-clock time is kept)")
 
     if effective in (None, "this"):
         if fields.recurrence is not None and target.is_instance:
             raise ToolError("recurrence belongs to the whole series: use scope 'all' or 'following'")
+        at = len(lines)
         body, new_attendees = _changes(event, fields, lines)
-        if span is not None:
-            body["start"], body["end"] = time_body(span[0], zone), time_body(span[1], zone)
+        times = span
+        if times is None and current[0] is not None and current[1] is not None:
+            if moved is not None:
+                times = (_rezone(current[0], own, moved), _rezone(current[1], own, moved))
+            elif fields.recurrence and not is_all_day(current[0]) and not event_zone(event.get("start")):
+                # A series needs a zone (Google: "Missing time zone definition"): supply the one it is in.
+                times = (current[0], current[1])
+        if times is not None:
+            body["start"], body["end"] = time_body(times[0], keep), time_body(times[1], keep)
+            if span is not None or moved is not None:
+                lines.insert(at, f"  New time: {span_text(*times, zone, (keep, keep))}")
         if fields.recurrence is not None and fields.recurrence != (event.get("recurrence") or []):
             body["recurrence"] = fields.recurrence
             lines.append(f"  Repeats: {'; '.join(fields.recurrence) or '(no longer repeats)'}")
         notify = _notify(event, extra=new_attendees)
-        ops = [Operation("patch", {"calendarId": calendar_id, "eventId": event["id"], "body": body})]
-        return _finish(lines, ops, notify)
+        ops = [
+            Operation(
+                "patch", {"calendarId": calendar_id, "eventId": event["id"], "body": body}, event.get("etag")
+            )
+        ]
+        return _finish(lines, ops, notify, target)
 
-    series = master or event
-    split = _original_start(event, zone) if target.is_instance else None
-    series_start, series_end = event_times(series, zone)
-    if effective == "following" and split is not None and split != series_start:
-        return _plan_split(api, target, series, split, fields, span, lines, zone)
+    split = _original_start(event, own) if target.is_instance else None
+    series_start, series_end = event_times(series, own)
+    if effective == "following" and split is not None and not _same(split, series_start):
+        return _plan_split(target, series, split, fields, span, lines, zone, own, moved)
 
+    at = len(lines)
     body, new_attendees = _changes(series, fields, lines)
+    new_start: When | None = None
+    new_end: When | None = None
     if span is not None:
         if target.is_instance:
             kinds = {is_all_day(v) for v in (series_start, current[0], span[0])}
@@ -271,23 +385,57 @@ def plan_update(
                     "changing a whole series between all-day and timed is not supported: "
                     "use scope 'following' from its first occurrence"
                 )
-            delta: timedelta = span[0] - current[0]
-            new_start = series_start + delta
-            new_end = new_start + (span[1] - span[0])
-            lines.append("  (every occurrence moves the same way)")
+            new_start = _shift_series(series_start, current[0], span[0], own, keep)
+            new_end = later(new_start, elapsed(span[0], span[1]))
+            lines[at:at] = [
+                f"  New time: {span_text(span[0], span[1], zone, (keep, keep))}",
+                "  (every occurrence moves the same way)",
+                f"  First occurrence: {span_text(new_start, new_end, zone, (keep, keep))}",
+            ]
         else:
             new_start, new_end = span
-        body["start"], body["end"] = time_body(new_start, zone), time_body(new_end, zone)
-    if fields.recurrence is not None and fields.recurrence != (series.get("recurrence") or []):
+            lines.insert(at, f"  New time: {span_text(new_start, new_end, zone, (keep, keep))}")
+    elif moved is not None and series_start is not None and series_end is not None:
+        new_start, new_end = _rezone(series_start, own, moved), _rezone(series_end, own, moved)
+        lines.insert(at, f"  New time: {span_text(new_start, new_end, zone, (keep, keep))}")
+    if new_start is not None and new_end is not None:
+        body["start"], body["end"] = time_body(new_start, keep), time_body(new_end, keep)
+    rules = list(series.get("recurrence") or [])
+    if fields.recurrence is not None and fields.recurrence != rules:
         body["recurrence"] = fields.recurrence
         lines.append(f"  Repeats: {'; '.join(fields.recurrence) or '(no longer repeats)'}")
+    if new_start is not None or "recurrence" in body:
+        note = _time_change_line(
+            _series_occurrences(series_start, rules, own, None),
+            _series_occurrences(new_start or series_start, body.get("recurrence", rules), keep, None),
+            zone,
+            keep,
+        )
+        if note:
+            lines.append(note)
     notify = _notify(series, extra=new_attendees)
-    ops = [Operation("patch", {"calendarId": calendar_id, "eventId": series["id"], "body": body})]
-    return _finish(lines, ops, notify)
+    ops = [
+        Operation(
+            "patch", {"calendarId": calendar_id, "eventId": series["id"], "body": body}, series.get("etag")
+        )
+    ]
+    return _finish(lines, ops, notify, target)
+
+
+def _shift_series(series_start: When, was: When, now: When, own: tzinfo, keep: tzinfo) -> When:
+    """The series' new first start when one occurrence moves from ``was`` to ``now``: the same
+    wall-clock shift, computed in the series' own zone (not the user's)."""
+    if (
+        not isinstance(series_start, datetime)
+        or not isinstance(was, datetime)
+        or not isinstance(now, datetime)
+    ):
+        return as_date(series_start) + (as_date(now) - as_date(was))  # all-day: whole days
+    delta = now.astimezone(keep).replace(tzinfo=None) - was.astimezone(own).replace(tzinfo=None)
+    return _wall_in(series_start.astimezone(own).replace(tzinfo=None) + delta, keep)
 
 
 def _plan_split(
-    api: Any,
     target: _Target,
     series: dict[str, Any],
     split: When,
@@ -295,25 +443,49 @@ def _plan_split(
     span: tuple[When, When] | None,
     lines: list[str],
     zone: tzinfo,
+    own: tzinfo,
+    moved: tzinfo | None,
 ) -> CalendarPlan:
-    """``following``: end the series before ``split`` and start a changed copy from there."""
+    """``following``: end the series before ``split`` and start a changed copy from there.
+
+    The occurrences before the split are counted by their place in the series (``originalStartTime``),
+    as RFC 5545 counts them (EXDATEs included), so the two series together have as many as before.
+    """
     rules = list(series.get("recurrence") or [])
+    keep = moved or own
     body = copy_series_fields(series)
+    at = len(lines)
     changes, new_attendees = _changes(series, fields, lines)
     body.update(changes)
+    series_start, series_end = event_times(series, own)
     if span is None:
-        series_start, series_end = event_times(series, zone)
-        duration = (series_end - series_start) if series_start and series_end else timedelta(hours=1)
-        span = (split, split + duration)
-    body["start"], body["end"] = time_body(span[0], zone), time_body(span[1], zone)
+        duration = elapsed(series_start, series_end) if series_start and series_end else timedelta(hours=1)
+        first = _rezone(split, own, moved) if moved is not None else split
+        span = (first, later(first, duration))
+    else:
+        lines.insert(at, f"  New time: {span_text(*span, zone, (keep, keep))}")
+    body["start"], body["end"] = time_body(span[0], keep), time_body(span[1], keep)
     if fields.recurrence is not None:
         body["recurrence"] = fields.recurrence
         lines.append(f"  Repeats from then on: {'; '.join(fields.recurrence)}")
     else:
-        count = rule_count(rules)
-        occurred = _occurred_before(api, target, split, zone) if count is not None else 0
-        body["recurrence"] = continue_recurrence(rules, occurred)
-    lines.append(f"  (the series ends before {span_text(split, None, zone)}; a new series starts there)")
+        assert series_start is not None
+        occurred = len(rule_occurrences(series_start, rules, own, before=split))
+        try:
+            body["recurrence"] = continue_recurrence(rules, occurred)
+        except RecurrenceError as exc:
+            raise ToolError(str(exc)) from None
+    note = _time_change_line(
+        _series_occurrences(series_start, rules, own, split),
+        _series_occurrences(span[0], body["recurrence"], keep, None),
+        zone,
+        keep,
+    )
+    if note:
+        lines.append(note)
+    lines.append(
+        f"  (the series ends before {span_text(split, None, zone, (own, own))}; a new series starts there)"
+    )
     notify = _notify(series, extra=new_attendees)
     cal = target.calendar_id
     # The new series first: should the second call fail, nothing is lost (only doubled).
@@ -326,24 +498,52 @@ def _plan_split(
                 "eventId": series["id"],
                 "body": {"recurrence": truncate_recurrence(rules, split)},
             },
+            series.get("etag"),
         ),
     ]
-    return _finish(lines, ops, notify)
+    return _finish(lines, ops, notify, target)
 
 
-def _finish(lines: list[str], ops: list[Operation], notify: list[str]) -> CalendarPlan:
+def _finish(lines: list[str], ops: list[Operation], notify: list[str], target: _Target) -> CalendarPlan:
     if len(ops) == 1 and ops[0].method == "patch" and not ops[0].kwargs["body"]:
         raise ToolError("nothing to change: give at least one field that differs from the event")
     lines.append(_notify_line(notify))
     for op in ops:
         op.kwargs["sendUpdates"] = _send_updates(notify)
-    return CalendarPlan(lines, ops)
+    return CalendarPlan(lines, ops, target.etags(), target.calendar_id)
+
+
+def _changed_since(api: Any, plan: CalendarPlan) -> bool:
+    from googleapiclient.errors import HttpError
+
+    for event_id, etag in plan.etags.items():
+        try:
+            current = _get(api, plan.calendar_id, event_id)
+        except HttpError as exc:
+            if exc.resp.status in (404, 410):
+                return True
+            raise
+        if current.get("etag") != etag or current.get("status") == "cancelled":
+            return True
+    return False
 
 
 def execute_plan(api: Any, plan: CalendarPlan) -> list[dict[str, Any]]:
+    """Run the frozen operations as they are; refuse (ToolError) if an event changed since the preview."""
+    from googleapiclient.errors import HttpError
+
+    if _changed_since(api, plan):
+        raise ToolError(CHANGED_SINCE)
     results: list[dict[str, Any]] = []
     for op in plan.operations:
-        method = getattr(api.events(), op.method)
-        response = method(**op.kwargs).execute()
+        request = getattr(api.events(), op.method)(**op.kwargs)
+        if op.if_match:
+            request.headers["If-Match"] = op.if_match
+        try:
+            response = request.execute()
+        except HttpError as exc:
+            if exc.resp.status == 412:
+                raise ToolError(CHANGED_SINCE) from None
+            raise
         results.append({"method": op.method, "event": response or {"id": op.kwargs.get("eventId")}})
     return results

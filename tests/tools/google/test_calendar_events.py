@@ -39,7 +39,8 @@ def test_the_rest_of_a_counted_series_keeps_the_remaining_count() -> None:
     rules = ["RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=TU"]
     assert rule_count(rules) == 6
     assert continue_recurrence(rules, 2) == ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU"]
-    assert continue_recurrence(rules, 9) == ["RRULE:FREQ=WEEKLY;COUNT=1;BYDAY=TU"]
+    with pytest.raises(ValueError, match="no occurrences left"):
+        continue_recurrence(rules, 6)  # never an extra occurrence
     assert rule_count(["RRULE:FREQ=DAILY"]) is None
 
 
