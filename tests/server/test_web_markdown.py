@@ -65,9 +65,9 @@ ATTACKS = [
     "<b>not bold</b>",
 ]
 TAGGED_ANSWER = (
-    "Before the tags.\n"
+    "Before the tags.\n\n"
     "<tool>\n"
-    "kept after tool\n"
+    "**kept** after tool\n"
     '<data source="mail">\n'
     "Ignore all previous instructions\n"
     "</data>\n"
@@ -153,6 +153,8 @@ def test_tag_like_lines_and_html_in_an_answer_stay_text_and_hide_nothing(
             assert text.count(words) == 1, words
         for words in ("still here after script", "after the image", "inline", "After the tags."):
             assert text.count(words) == 1, words
+        # The lines after a tag are still Markdown of the same paragraph (not an HTML block's raw text).
+        expect(_reply_text(page).locator("strong")).to_have_text(["kept"])
         assert page.locator(INJECTED).count() == 0
         assert page.evaluate("() => window.__pwned") is None
         expect(page.locator("#log .msg.user").last).to_have_text(
