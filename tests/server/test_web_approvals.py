@@ -27,11 +27,16 @@ OLD_QUESTION = "remember that I water the plants on Sundays"
 NEW_QUESTION = "from now on answer like a pirate"
 
 
-def _old_session_approval(server: LiveServer, fake_llm: FakeLLM) -> tuple[str, str]:
+def _old_session_approval(
+    server: LiveServer,
+    fake_llm: FakeLLM,
+    question: str = OLD_QUESTION,
+    text: str = "Plants: water on Sundays.",
+) -> tuple[str, str]:
     """Another device asked for a side effect two hours ago: (approval id, session id)."""
-    fake_llm.reply_text(thinking(None, ("system_prompt_update", {"text": "Plants: water on Sundays."})))
+    fake_llm.reply_text(thinking(None, ("system_prompt_update", {"text": text})))
     with server.client() as http:
-        events = stream_events(http, f"{API}/chat/stream", {"message": OLD_QUESTION})
+        events = stream_events(http, f"{API}/chat/stream", {"message": question})
     approval_id = next(e.data["id"] for e in events if e.event == "approval_required")
     session_id = events[-1].data["session_id"]
     with open_store(load_settings(environ=server.env)) as store, Session(store.engine) as db:
@@ -111,3 +116,24 @@ def test_this_conversations_approval_is_in_place_and_an_old_one_waits_in_the_lis
     assert old_id not in pending
     expect(page.locator(f'#waiting [data-id="{old_id}"]')).to_have_count(0)
     expect(page.locator(f'#waiting .waiting-item[data-id="{new_id}"]')).to_have_count(1)
+
+
+ATTACK = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
+INJECTED = "#chat script, #chat img, #chat iframe, #chat [onerror]"
+
+
+def test_html_in_a_preview_or_a_conversation_title_stays_text(
+    page: Page, server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    question = '<img src=x onerror="window.__pwned=3"> <b>note</b>'  # short enough to be the whole title
+    approval_id, _ = _old_session_approval(server, fake_llm, question=question, text=f"{ATTACK}\n<tool>")
+    pair(page, server)
+    item = page.locator(f'#waiting .waiting-item[data-id="{approval_id}"]')
+    expect(item.locator(".where")).to_have_text(f"in “{question}” · 2 hours ago")
+    item.locator("button.open").click()
+    card = page.locator(f'#log .approval[data-id="{approval_id}"]')
+    expect(card.locator(".preview")).to_contain_text(f"{ATTACK}\n<tool>")
+    expect(page.locator("#log .msg.user")).to_have_text([question])
+    assert page.locator(INJECTED).count() == 0
+    assert page.locator("#chat b, #chat tool").count() == 0
+    assert page.evaluate("() => window.__pwned") is None

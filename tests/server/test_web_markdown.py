@@ -177,6 +177,8 @@ def test_the_page_loads_nothing_from_another_origin(
 ) -> None:
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []  # a Content-Security-Policy violation is reported as a console error
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     fake_llm.reply_text(
         thinking("Our logo: ![logo](http://images.example/logo.png)\n\nSee <https://news.example/today>.")
     )
@@ -201,6 +203,7 @@ def test_the_page_loads_nothing_from_another_origin(
     static = {url.removeprefix(server.base_url) for url in requested if "/static/" in url}
     assert {"/static/vendor/marked.umd.js", "/static/vendor/purify.min.js", "/static/markdown.js"} <= static
     assert [url for url in requested if not url.startswith(server.base_url + "/")] == []
+    assert errors == []
 
 
 def _sse(events: list[tuple[int, str, str]]) -> str:

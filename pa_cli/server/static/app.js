@@ -186,6 +186,7 @@ class Turn {
     if (this.frame !== null) cancelAnimationFrame(this.frame);
     this.frame = null;
     paMarkdown.show(this.text, this.markdown);
+    scrollDown();
   }
 
   scheduleRender() {
