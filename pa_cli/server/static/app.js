@@ -210,6 +210,7 @@ class Turn {
   }
 
   on_token(data) {
+    if (typeof data.text !== "string") return;
     this.markdown += data.text;
     this.scheduleRender();
   }
