@@ -131,7 +131,7 @@ def test_a_streamed_markdown_answer_is_rendered_as_elements(
 
 
 def test_tag_like_lines_and_html_in_an_answer_stay_text_and_hide_nothing(
-    page: Page, server: LiveServer, fake_llm: FakeLLM
+    page: Page, server: LiveServer, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
     dialogs: list[str] = []
 
@@ -166,6 +166,7 @@ def test_tag_like_lines_and_html_in_an_answer_stay_text_and_hide_nothing(
         expect(links.last).to_have_attribute("href", "mailto:me@example.org")
 
     check()
+    page.screenshot(path=str(tmp_path / "tagged-answer.png"), full_page=True)
     page.reload()
     expect(_reply_text(page)).to_contain_text("After the tags.")
     check()
