@@ -6,45 +6,14 @@ Needs Debian's chromium (``apt-get install -y chromium``) and the ``playwright``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
 from tests.server.support import API, LiveServer
+from tests.server.web import PHONE
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+pytest_plugins = ["tests.server.browser"]  # the browser and page fixtures
 
 
 def _pair(page: Page, server: LiveServer) -> None:
@@ -99,7 +68,7 @@ def test_the_page_shows_tool_calls_and_approves_an_action(
     _ask(page, "save my note, then answer in French from now on")
 
     expect(page.locator(".tool.done")).to_contain_text("fs_write")
-    card = page.locator(".approval")
+    card = page.locator("#log .approval")
     expect(card).to_contain_text("Approve system_prompt_update?")
     expect(card.locator(".preview")).to_contain_text("Always answer in French.")
     expect(page.locator(".note")).to_contain_text("Waiting for your decision")

@@ -25,7 +25,15 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
 }
-_ASSETS = {"app.js": "text/javascript", "app.css": "text/css", "icon.svg": "image/svg+xml"}
+#: Every file the page may load, and its type: nothing else under static/ is served.
+_ASSETS = {
+    "app.js": "text/javascript",
+    "markdown.js": "text/javascript",
+    "app.css": "text/css",
+    "icon.svg": "image/svg+xml",
+    "vendor/marked.umd.js": "text/javascript",
+    "vendor/purify.min.js": "text/javascript",
+}
 
 
 @router.get(
@@ -45,7 +53,7 @@ def index() -> Response:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@router.get("/static/{name:path}", include_in_schema=False)
 def asset(name: str) -> Response:
     media_type = _ASSETS.get(name)
     if media_type is None:

@@ -1,5 +1,6 @@
 // pa web chat: pairs with a bearer token, streams answers (fetch + SSE parsing), shows tools and approvals.
-// No framework, no build step. Text is always inserted with textContent, never as HTML.
+// No framework, no build step. Text is inserted with textContent; the assistant's Markdown goes through
+// paMarkdown (markdown.js: marked + DOMPurify), never straight into innerHTML.
 "use strict";
 
 const API = "/api/v1/personal-assistant";
@@ -83,7 +84,14 @@ async function* readEvents(response) {
         else if (field === "event") event.event = text;
         else if (field === "id") event.id = text;
       }
-      if (event.data.length) yield { ...event, data: JSON.parse(event.data.join("\n")) };
+      if (!event.data.length) continue;
+      let data = null; // not JSON: the page skips the event (its id still counts) and keeps the stream
+      try {
+        data = JSON.parse(event.data.join("\n"));
+      } catch (_) {
+        /* skipped below */
+      }
+      yield { ...event, data };
     }
   }
 }
@@ -99,7 +107,10 @@ async function stream(path, body, turn) {
       for await (const event of readEvents(response)) {
         if (event.id) lastId = event.id;
         turn.handle(event.event, event.data);
-        if (event.event === "done" || event.event === "error") ended = true;
+        if (event.event === "done" || event.event === "error") {
+          ended = true;
+          if (typeof event.data !== "object" || event.data === null) turn.fail("the answer ended unreadably");
+        }
       }
     } catch (error) {
       if (error instanceof ApiError) {
@@ -126,18 +137,71 @@ function addMessage(role, text) {
   return item;
 }
 
+// An assistant message: its text is Markdown, rendered (safely) rather than shown raw.
+function addAnswer(markdown) {
+  const item = addMessage("assistant");
+  const text = item.querySelector(".text");
+  text.classList.add("md");
+  paMarkdown.show(text, markdown);
+  return item;
+}
+
+const AGE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+
+function age(iso) {
+  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  for (const [unit, size] of [["day", 86400], ["hour", 3600], ["minute", 60]]) {
+    if (seconds >= size) return AGE.format(-Math.floor(seconds / size), unit);
+  }
+  return "just now";
+}
+
 class Turn {
   constructor() {
     this.item = addMessage("assistant", "");
     this.item.classList.add("streaming");
     this.text = this.item.querySelector(".text");
+    this.text.classList.add("md");
+    this.markdown = "";
+    this.frame = null;
+    this.status = null;
     this.tools = new Map();
   }
 
+  // Events this page does not know (from a newer server) are ignored; any known one ends a wait.
   handle(kind, data) {
-    const handler = this[`on_${kind}`];
-    if (handler) handler.call(this, data);
+    const handler = Object.hasOwn(Turn.prototype, `on_${kind}`) ? this[`on_${kind}`] : null;
+    if (!handler || typeof data !== "object" || data === null) return;
+    if (kind !== "waiting" && this.status) {
+      this.status.remove();
+      this.status = null;
+    }
+    handler.call(this, data);
     scrollDown();
+  }
+
+  // Re-render the growing answer once per frame; paMarkdown.show keeps the blocks that did not change.
+  render() {
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.frame = null;
+    paMarkdown.show(this.text, this.markdown);
+    scrollDown();
+  }
+
+  scheduleRender() {
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.render());
+  }
+
+  on_waiting(data) {
+    if (!this.status) {
+      this.status = el("div", "status");
+      this.status.setAttribute("role", "status");
+      this.item.insertBefore(this.status, this.text);
+    }
+    const reason = typeof data.reason === "string" && data.reason ? data.reason : "waiting for the model";
+    const retry = Number.isFinite(data.retry_in) && data.retry_in > 0 ? `, retrying in ${Math.ceil(data.retry_in)} s` : "";
+    this.status.textContent = `${reason}${retry}`;
   }
 
   on_session(data) {
@@ -146,7 +210,9 @@ class Turn {
   }
 
   on_token(data) {
-    this.text.textContent += data.text;
+    if (typeof data.text !== "string") return;
+    this.markdown += data.text;
+    this.scheduleRender();
   }
 
   on_tool_start(data) {
@@ -174,7 +240,9 @@ class Turn {
 
   on_done(data) {
     this.item.classList.remove("streaming");
-    if (!data.response && !this.text.textContent) this.text.remove();
+    if (!this.markdown && data.response) this.markdown = data.response;
+    this.render();
+    if (!this.markdown) this.text.remove();
     if (data.pending_approvals && data.pending_approvals.length) {
       this.item.append(el("div", "note", "Waiting for your decision."));
     }
@@ -187,6 +255,7 @@ class Turn {
 
   fail(message) {
     this.item.classList.remove("streaming");
+    this.render();
     this.item.append(el("div", "error", message));
     finishTurn();
   }
@@ -223,6 +292,7 @@ function startTurn(path, body) {
 function finishTurn() {
   state.busy = false;
   $("send").disabled = false;
+  refreshWaiting().catch(() => {}); // a decided approval leaves the list; the next load retries
 }
 
 // ---- screens --------------------------------------------------------------------------------
@@ -235,25 +305,44 @@ function showPairing(message) {
   error.textContent = message || "";
 }
 
+// The conversation (its own approvals in place, where they were asked) and, above it, what waits
+// in other conversations: never an old session's approval inside this one.
 async function showChat() {
   $("pair").hidden = $("history").hidden = true;
   $("chat").hidden = $("nav").hidden = false;
   $("log").replaceChildren();
-  if (state.session) await loadSession(state.session);
   const { approvals } = await api(`${API}/approvals`);
-  for (const approval of approvals) {
-    const item = addMessage("assistant", "");
-    item.insertBefore(approvalCard(approval), item.firstChild);
+  if (state.session) {
+    const own = new Map(approvals.filter((a) => a.session_id === state.session).map((a) => [a.id, a]));
+    await loadSession(state.session, own);
+    for (const approval of own.values()) addApproval(approval); // asked beyond the messages loaded
   }
+  await showWaiting(approvals);
   $("message").focus();
 }
 
-async function loadSession(id) {
+function addApproval(approval) {
+  const item = addMessage("assistant", "");
+  item.replaceChildren(approvalCard(approval));
+  return item;
+}
+
+// Every message of session ``id``, oldest first; a call that waits for a decision in ``pending``
+// (id -> approval) is shown as its approval card, at its place, and taken out of ``pending``.
+async function loadSession(id, pending) {
+  const path = `${API}/sessions/${encodeURIComponent(id)}/messages`;
   try {
-    const { messages } = await api(`${API}/sessions/${encodeURIComponent(id)}/messages?limit=200`);
-    for (const m of messages) {
-      if (m.role === "tool") addMessage("tool", `${m.tool_name}: ${m.content}`);
-      else addMessage(m.role, m.content);
+    for (let offset = 0; offset !== null; ) {
+      const page = await api(`${path}?limit=200&offset=${offset}`);
+      for (const m of page.messages) {
+        if (m.role === "tool" && m.approval_id && pending.has(m.approval_id)) {
+          addApproval(pending.get(m.approval_id));
+          pending.delete(m.approval_id);
+        } else if (m.role === "tool") addMessage("tool", `${m.tool_name}: ${m.content}`);
+        else if (m.role === "assistant") addAnswer(m.content);
+        else addMessage(m.role, m.content);
+      }
+      offset = page.next_offset;
     }
   } catch (error) {
     if (error.status === 404) {
@@ -261,6 +350,65 @@ async function loadSession(id) {
       localStorage.removeItem(SESSION_KEY);
     } else throw error;
   }
+}
+
+async function refreshWaiting() {
+  if (!state.token || $("chat").hidden) return;
+  const { approvals } = await api(`${API}/approvals`);
+  await showWaiting(approvals);
+}
+
+const sessionTitles = new Map();
+
+async function sessionTitle(id) {
+  if (!sessionTitles.has(id)) {
+    try {
+      const page = await api(`${API}/sessions/${encodeURIComponent(id)}/messages?limit=1`);
+      sessionTitles.set(id, page.session.title);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      sessionTitles.set(id, null);
+    }
+  }
+  return sessionTitles.get(id);
+}
+
+// "Waiting for you": the approvals of the other conversations, each with its conversation and age.
+async function showWaiting(approvals) {
+  const others = approvals.filter((a) => a.session_id !== state.session || !state.session);
+  const list = $("waiting-list");
+  const items = [];
+  for (const approval of others) {
+    const item = el("li", "waiting-item");
+    item.dataset.id = approval.id;
+    const firstLine = approval.preview.split("\n").find((line) => line.trim()) || "";
+    const what = el("div", "what");
+    what.append(el("strong", "tool-name", approval.tool), " ", el("span", "summary", firstLine));
+    const title = approval.session_id ? await sessionTitle(approval.session_id) : null;
+    const where = title === null ? "not in a conversation" : `in “${title}”`;
+    const place = el("div", "where", `${where} · `);
+    place.append(el("span", "age", age(approval.created_at)));
+    item.append(what, place);
+    if (approval.session_id && title !== null) {
+      const open = el("button", "open", "Open");
+      open.type = "button";
+      open.addEventListener("click", () => openSession(approval.session_id));
+      item.append(open);
+    } else {
+      item.append(approvalCard(approval));
+    }
+    items.push(item);
+  }
+  list.replaceChildren(...items);
+  $("waiting-count").textContent = String(items.length);
+  $("waiting").hidden = items.length === 0;
+}
+
+async function openSession(id) {
+  if (state.busy) return;
+  state.session = id;
+  localStorage.setItem(SESSION_KEY, id);
+  await showChat();
 }
 
 async function pair(token) {
@@ -282,11 +430,7 @@ async function showHistory(offset = 0) {
   for (const s of page.sessions) {
     const button = el("button", "session", s.title);
     button.type = "button";
-    button.addEventListener("click", async () => {
-      state.session = s.id;
-      localStorage.setItem(SESSION_KEY, s.id);
-      await showChat();
-    });
+    button.addEventListener("click", () => openSession(s.id));
     const item = el("li");
     item.append(button, el("span", "when", new Date(s.updated_at).toLocaleString()));
     list.append(item);
@@ -328,10 +472,13 @@ function init() {
     }
   });
   $("new-chat").addEventListener("click", () => {
+    if (state.busy) return;
     state.session = null;
     localStorage.removeItem(SESSION_KEY);
-    $("log").replaceChildren();
-    $("message").focus();
+    showChat().catch((error) => showPairing(error.message));
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && !state.busy) refreshWaiting().catch(() => {});
   });
   $("show-history").addEventListener("click", () => showHistory());
   $("close-history").addEventListener("click", () => ($("history").hidden = true));
