@@ -198,3 +198,24 @@ async def test_untrusted_tool_output_is_quoted_as_data(service: AgentService, fa
         r"<data[^>]*>(?:(?!</data>).)*IGNORE PREVIOUS INSTRUCTIONS(?:(?!<data).)*</data>", prompt, re.S
     )
     assert quoted, "the tool result must be quoted inside a <data> block"
+
+
+@pytest.mark.parametrize("source", ["plugin:pa-word-count", "mcp:wiki"])
+async def test_ask_holds_for_plugin_and_mcp_tools_without_side_effects(
+    fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """`tools.policy.<tool> = ask` is a property of the name, whatever the tool's source."""
+    from pa_cli.tools.plugins import FoundTool
+
+    for key, value in fake_llm.env("openai-generic").items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings({"llm.requests_per_minute": 100_000, "tools.policy.slow_echo": "ask"})
+    base = AgentService.open(settings)
+    registry = ToolRegistry([FoundTool(SlowTool(), source, origin="test", remedy="none")], settings=settings)
+    service = AgentService(settings, base.store, registry)
+    SlowTool.spans.clear()
+    fake_llm.reply_text(thinking(None, ("slow_echo", {"label": "x"})))
+    events = await collect(service.run("go"))
+    [pending] = done_of(events).pending_approvals
+    assert service.store.approvals.get(pending).tool == "slow_echo"  # type: ignore[union-attr]
+    assert SlowTool.spans == [] and service.store.audit.list() == []  # it did not run
