@@ -198,3 +198,45 @@ async def test_untrusted_tool_output_is_quoted_as_data(service: AgentService, fa
         r"<data[^>]*>(?:(?!</data>).)*IGNORE PREVIOUS INSTRUCTIONS(?:(?!<data).)*</data>", prompt, re.S
     )
     assert quoted, "the tool result must be quoted inside a <data> block"
+
+
+@pytest.mark.parametrize("source", ["plugin:pa-word-count", "mcp:wiki"])
+async def test_ask_holds_for_plugin_and_mcp_tools_without_side_effects(
+    fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """`tools.policy.<tool> = ask` is a property of the name, whatever the tool's source."""
+    from pa_cli.tools.plugins import FoundTool
+
+    for key, value in fake_llm.env("openai-generic").items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings({"llm.requests_per_minute": 100_000, "tools.policy.slow_echo": "ask"})
+    base = AgentService.open(settings)
+    registry = ToolRegistry([FoundTool(SlowTool(), source, origin="test", remedy="none")], settings=settings)
+    service = AgentService(settings, base.store, registry)
+    SlowTool.spans.clear()
+    fake_llm.reply_text(thinking(None, ("slow_echo", {"label": "x"})))
+    events = await collect(service.run("go"))
+    [pending] = done_of(events).pending_approvals
+    assert service.store.approvals.get(pending).tool == "slow_echo"  # type: ignore[union-attr]
+    assert SlowTool.spans == [] and service.store.audit.list() == []  # it did not run
+
+
+async def test_approving_an_expired_approval_is_audited_as_expired_once(
+    service: AgentService, fake_llm: FakeLLM
+) -> None:
+    from sqlalchemy import text
+
+    from pa_cli.store import ApprovalExpired
+
+    fake_llm.reply_text(thinking(None, ("system_prompt_update", {"text": "Be brief."})))
+    [pending] = done_of(await collect(service.run("be brief"))).pending_approvals
+    with service.store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE approvals SET expires_at = '2000-01-01 00:00:00' WHERE id = :id"), {"id": pending}
+        )
+    for _ in range(2):
+        with pytest.raises(ApprovalExpired):
+            await collect(service.resume(pending, True))
+    [row] = service.store.audit.list()
+    assert (row.tool, row.outcome, row.approval_id) == ("system_prompt_update", "expired", pending)
+    assert service.store.agent_configs.get(row.user_id or 0).system_prompt is None

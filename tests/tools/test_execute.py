@@ -210,3 +210,24 @@ async def test_an_approved_call_runs_the_frozen_request_and_others_run_plainly(c
 async def test_the_default_prepare_is_the_preview_and_stores_nothing_frozen(ctx: ToolContext) -> None:
     prepared = await Echo().prepare(EchoArgs(text="x"), ctx)
     assert prepared == PreparedCall(preview='echo({"text":"x","times":1})', frozen=None)
+
+
+async def test_a_call_cancelled_while_running_is_closed_as_cancelled(ctx: ToolContext) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    class Hanging(Echo):
+        async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+            started.set()
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    task = asyncio.create_task(execute_tool(Hanging(), {"text": "x"}, ctx))
+    await started.wait()
+    assert [r.outcome for r in audit_rows(ctx)] == ["executing"]  # written before it ran
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    begin, close = audit_rows(ctx)
+    assert (close.outcome, close.ref_id) == ("cancelled", begin.id)
