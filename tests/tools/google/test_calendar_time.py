@@ -375,3 +375,10 @@ def test_a_span_whose_wall_clock_goes_back_is_created_as_the_instants_it_shows(c
     [write] = cal.fake.calendar_writes()
     assert write.status == 200
     assert _instant(write.json["end"]) - _instant(write.json["start"]) == timedelta(minutes=30)
+
+
+def test_moving_an_event_to_a_time_that_happens_twice_says_which_one(cal: GoogleRig) -> None:
+    event = cal.fake.add_event("Night shift", "2026-10-24T22:00:00+02:00", "2026-10-24T23:00:00+02:00")
+    preview = cal.preview(CalendarUpdateEvent(), event_id=event["id"], start="2026-10-25T02:30")
+    assert "  Note: start: 02:30 happens twice on 25 October 2026 in Europe/Berlin" in preview
+    assert "  New time: Sun 2026-10-25 02:30 CEST - 02:30 CET (Europe/Berlin)\n" in preview
