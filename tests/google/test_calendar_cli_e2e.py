@@ -163,3 +163,50 @@ def test_this_and_following_of_a_new_york_series_keeps_its_zone(pa: PaRunner, ca
     assert inserted["start"] == {"dateTime": "2026-03-10T09:00:00-04:00", "timeZone": "America/New_York"}
     assert inserted["recurrence"] == ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=5"]
     assert patched == {"recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20260310T125959Z"]}
+
+
+def approve(pa: PaRunner, approval: str) -> None:
+    approved = pa("approve", approval, "--json")
+    assert approved.returncode == 0, approved.stderr
+    assert "changed since" not in approved.stdout
+
+
+def listed(pa: PaRunner, **arguments: str) -> list[dict[str, Any]]:
+    result = pa("tools", "run", "calendar_list_events", "--args", json.dumps(arguments), "--json")
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout)["content"]["events"])
+
+
+def test_splitting_a_counted_series_after_a_moved_occurrence_keeps_six(pa: PaRunner, cal: FakeGoogle) -> None:
+    series = cal.add_event(
+        "Course", "2030-03-05T09:00:00+01:00", "2030-03-05T10:00:00+01:00",
+        time_zone="Europe/Berlin", recurrence=["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6"],
+    )["id"]  # fmt: skip
+    moved, _ = run_tool(
+        pa, "calendar_update_event", {"event_id": f"{series}_20300319T080000Z", "start": "2030-03-27T09:00"}
+    )
+    approve(pa, moved)
+    split, _ = run_tool(
+        pa, "calendar_update_event",
+        {"event_id": f"{series}_20300326T080000Z", "summary": "Course B", "scope": "following"},
+    )  # fmt: skip
+    approve(pa, split)
+
+    events = listed(pa, time_min="2030-03-01", time_max="2030-06-01")
+    assert [(e["summary"], e["start"][:10]) for e in events] == [
+        ("Course", "2030-03-05"),
+        ("Course", "2030-03-12"),
+        ("Course B", "2030-03-26"),
+        ("Course", "2030-03-27"),
+        ("Course B", "2030-04-02"),
+        ("Course B", "2030-04-09"),
+    ]
+
+
+def test_today_lists_only_all_day_events_of_the_users_date(pa: PaRunner, cal: FakeGoogle) -> None:
+    cal.add_calendar("team@example.com", "Team", "Pacific/Auckland")
+    for day in ("2026-06-04", "2026-06-05", "2026-06-06"):
+        following = f"2026-06-{int(day[-2:]) + 1:02d}"
+        cal.add_event(f"Holiday {day[-2:]}", day, following, calendar_id="team@example.com")
+    events = listed(pa, time_min="2026-06-05", time_max="2026-06-05", calendar_id="team@example.com")
+    assert [(e["summary"], e["when"]) for e in events] == [("Holiday 05", "Fri 2026-06-05 (all day)")]

@@ -42,11 +42,32 @@ class RequestRecorder:
             return
         status = 0
         chunks: list[bytes] = []
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            query = scope.get("query_string", b"").decode("latin-1")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            body: Any = None
+            if "json" in headers.get("content-type", "") and chunks:
+                try:
+                    body = json.loads(b"".join(chunks))
+                except ValueError:
+                    body = None
+            self.record(
+                ApiRequest(scope["method"], scope["path"], params, status, body, headers.get("if-match"))
+            )
 
         async def record_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()  # before the last byte leaves: a client that has its answer sees it in the log
             await send(message)
 
         async def record_body() -> Message:
@@ -56,16 +77,7 @@ class RequestRecorder:
             return message
 
         await self.app(scope, record_body, record_status)
-        query = scope.get("query_string", b"").decode("latin-1")
-        params = dict(parse_qsl(query, keep_blank_values=True))
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        body: Any = None
-        if "json" in headers.get("content-type", "") and chunks:
-            try:
-                body = json.loads(b"".join(chunks))
-            except ValueError:
-                body = None
-        self.record(ApiRequest(scope["method"], scope["path"], params, status, body, headers.get("if-match")))
+        record()
 
 
 class LoopbackServer:

@@ -51,7 +51,8 @@ def format_utc_millis(value: datetime) -> str:
 def to_instant(value: Moment, all_day_zone: tzinfo) -> datetime:
     """The absolute time of a moment; an all-day date starts at midnight in the calendar's zone."""
     if isinstance(value, datetime):
-        return value
+        # In UTC: aware datetimes sharing a tzinfo compare by wall clock in Python, not as instants.
+        return value.astimezone(UTC)
     return datetime.combine(value, time(0), tzinfo=all_day_zone)
 
 

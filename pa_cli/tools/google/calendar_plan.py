@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from pa_cli.google.timeutil import When, event_zone, gap_message, parse_event_time, zone_name, zone_named
+from pa_cli.google.timeutil import (
+    When,
+    event_zone,
+    gap_message,
+    parse_event_time,
+    wall_clock_notes,
+    zone_name,
+    zone_named,
+)
 from pa_cli.tools.base import ToolError
 from pa_cli.tools.google.calendar_events import (
     as_date,
@@ -340,6 +348,8 @@ def plan_update(
         span = None
     if moved is not None:
         lines.append(f"  Time zone: {zone_name(own)} -> {zone_name(moved)} (the wall-clock time is kept)")
+    notes = wall_clock_notes({"start": fields.start, "end": fields.end}, zone_named(fields.time_zone) or zone)
+    lines += [f"  Note: {note}" for note in notes]
 
     if effective in (None, "this"):
         if fields.recurrence is not None and target.is_instance:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pa_cli.errors import UsageError
+from pa_cli.tools.base import ToolError
 from pa_cli.tools.google.calendar import (
     CalendarCreateEvent,
     CalendarUpdateEvent,
@@ -149,20 +150,26 @@ def test_what_the_fake_google_receives_is_what_the_preview_showed(
 ) -> None:
     zone = ZoneInfo(zone_name)
     cal.reload({"user.timezone": zone_name})
-    start = wall.replace(tzinfo=zone).isoformat()  # with the offset: never refused
-    end = (wall.replace(tzinfo=zone) + timedelta(minutes=minutes)).isoformat()
+    first = wall.replace(tzinfo=zone)
+    start = first.isoformat()  # with an offset: never refused
+    end = (first.astimezone(UTC) + timedelta(minutes=minutes)).isoformat()
     preview, body = _prepare_and_run(cal, CalendarCreateEvent(), summary="x", start=start, end=end)
     assert shown_span(preview) == (sent_instant(body["start"]), sent_instant(body["end"]))
 
     event_id = cal.fake.event_changes[-1].event_id
-    moved = (wall + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    moved = (wall + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")  # no offset: read in the user's zone
     try:
         preview, body = _prepare_and_run(cal, CalendarUpdateEvent(), event_id=event_id, start=moved)
     except UsageError as refused:
         assert "does not exist on" in refused.message
+        return
+    except ToolError as unchanged:  # the same instant (a start given inside a gap): nothing to send
+        assert unchanged.message.startswith("nothing to change")
+        assert _meant(moved, zone) == _meant(start, zone)
         return
     new_time = next(line for line in preview.splitlines() if line.startswith("  New time: "))
     assert shown_span(new_time.replace("New time", "When", 1)) == (
         sent_instant(body["start"]),
         sent_instant(body["end"]),
     )
+    assert sent_instant(body["start"]) == _meant(moved, zone)

@@ -4,7 +4,7 @@ counts, and approvals that run what they showed (prepare / run_prepared) against
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -348,3 +348,37 @@ def test_today_lists_only_the_all_day_events_of_the_users_own_date(cal: GoogleRi
         CalendarListEvents(), time_min="2026-06-05", time_max="2026-06-05", calendar_id="team@example.com"
     ).content["events"]
     assert [e["summary"] for e in listed] == ["Holiday 5"]
+
+
+def test_a_new_event_can_live_in_another_zone_and_is_previewed_in_both(cal: GoogleRig) -> None:
+    arguments = {
+        "summary": "NY call",
+        "start": "2026-03-10T09:00",
+        "end": "2026-03-10T10:00",
+        "time_zone": "America/New_York",
+    }
+    prepared = prepare(cal, CalendarCreateEvent(), **arguments)
+    assert prepared.preview.splitlines()[1] == (
+        "  When: Tue 2026-03-10 14:00-15:00 CET (Europe/Berlin), which is "
+        "Tue 2026-03-10 09:00-10:00 EDT (America/New_York) where the event is kept"
+    )
+    run_prepared(cal, CalendarCreateEvent(), prepared, **arguments)
+    [(_, body)] = sent(cal)
+    assert body["start"] == {"dateTime": "2026-03-10T09:00:00-04:00", "timeZone": "America/New_York"}
+
+
+def test_a_span_whose_wall_clock_goes_back_is_created_as_the_instants_it_shows(cal: GoogleRig) -> None:
+    arguments = {"summary": "x", "start": "2026-10-25T02:45+02:00", "end": "2026-10-25T02:15+01:00"}
+    prepared = prepare(cal, CalendarCreateEvent(), **arguments)
+    assert "  When: Sun 2026-10-25 02:45 CEST - 02:15 CET (Europe/Berlin)\n" in prepared.preview
+    run_prepared(cal, CalendarCreateEvent(), prepared, **arguments)
+    [write] = cal.fake.calendar_writes()
+    assert write.status == 200
+    assert _instant(write.json["end"]) - _instant(write.json["start"]) == timedelta(minutes=30)
+
+
+def test_moving_an_event_to_a_time_that_happens_twice_says_which_one(cal: GoogleRig) -> None:
+    event = cal.fake.add_event("Night shift", "2026-10-24T22:00:00+02:00", "2026-10-24T23:00:00+02:00")
+    preview = cal.preview(CalendarUpdateEvent(), event_id=event["id"], start="2026-10-25T02:30")
+    assert "  Note: start: 02:30 happens twice on 25 October 2026 in Europe/Berlin" in preview
+    assert "  New time: Sun 2026-10-25 02:30 CEST - 02:30 CET (Europe/Berlin)\n" in preview
