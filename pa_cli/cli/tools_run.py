@@ -86,18 +86,26 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
         sys.stderr.write(f"error: {clean_line(result.summary)}\n")
     else:
         if result.content is not None:
-            body = (
-                result.content
-                if isinstance(result.content, str)
-                else json.dumps(result.content, indent=2, default=str)
-            )
-            sys.stdout.write(clean(body) + "\n")
+            content = _clean_data(result.content)
+            body = content if isinstance(content, str) else json.dumps(content, indent=2, default=str)
+            sys.stdout.write(body + "\n")
         if result.summary:
             sys.stderr.write(clean(result.summary) + "\n")
     if result.ok:
         return EXIT_OK
     error = result.content.get("error", {}) if isinstance(result.content, dict) else {}
     return EXIT_AUTH if error.get("code") == "authorization_needed" else EXIT_FAILURE
+
+
+def _clean_data(value: Any) -> Any:
+    """Tool output for a person: every string in it sanitized (``--json`` keeps the data as it is)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _clean_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_data(v) for v in value]
+    return value
 
 
 def _approver(yes: bool) -> Any:

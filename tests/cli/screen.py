@@ -64,6 +64,14 @@ def pa_command(fake_llm: FakeLLM, pa_home: Path, *args: str, extra_env: dict[str
     return f"env -i {exported} {shlex.quote(sys.executable)} -m pa_cli {quoted}"
 
 
+def shell_command(env: dict[str, str], *args: str) -> str:
+    """A shell command line that runs the real `pa` with exactly ``env`` (and an 80x24 terminal size)."""
+    env = {**env, "COLUMNS": "80", "LINES": "24", "TERM": "xterm-256color"}
+    exported = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    quoted = " ".join(shlex.quote(a) for a in args)
+    return f"env -i {exported} {shlex.quote(sys.executable)} -m pa_cli {quoted}"
+
+
 def start(tmux: Tmux, command: str, *, width: int, height: int = 30) -> None:
     """Run ``command`` in a tmux window of the given size; the window stays open afterwards."""
     tmux(
@@ -87,7 +95,7 @@ def history(tmux: Tmux) -> str:
 def raw_output(command: str, *, timeout: float = 120) -> bytes:
     """The exact bytes a command writes to a terminal, recorded by util-linux `script`."""
     done = subprocess.run(
-        ["script", "-q", "-e", "-c", command, "/dev/stdout"],
+        ["script", "-q", "-e", "-c", command, "/dev/null"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=timeout,
