@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.control import Control
 from rich.live_render import LiveRender
-from rich.markdown import Markdown
+from rich.markdown import ListElement, Markdown, MarkdownElement
 from rich.segment import ControlType, Segment
 
 _LISTS = ("bullet_list_open", "ordered_list_open")
@@ -30,8 +31,28 @@ def parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 
 
+class _AlignedList(ListElement):
+    """Rich's list, with numbers at least two digits wide: an ordered list printed item by item keeps
+    one column (Rich sizes it from the last number of what it renders)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.list_type == "bullet_list_open":
+            yield from super().__rich_console__(console, options)
+            return
+        number = 1 if self.list_start is None else self.list_start
+        last_number = max(number + len(self.items), 10)
+        for index, item in enumerate(self.items):
+            yield from item.render_number(console, options, number + index, last_number)
+
+
 class TextMarkdown(Markdown):
     """Rich Markdown whose raw HTML is shown as the text it is."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "bullet_list_open": _AlignedList,
+        "ordered_list_open": _AlignedList,
+    }
 
     def __init__(self, markup: str) -> None:
         super().__init__("")
