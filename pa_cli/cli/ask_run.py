@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from pa_cli.cli.render import TurnPrinter
 
 MAX_STDIN_CONTEXT = 1_000_000
+#: 128 + SIGTERM, as shells report a process ended by it.
+EXIT_TERMINATED = 143
 
 
 def _read_piped_stdin() -> str | None:
@@ -38,11 +41,19 @@ def run_ask(
         if context is None:
             raise UsageError('nothing to ask: pa ask "your question" (or pipe text in)')
         text, context = context, None
-    return asyncio.run(_ask(text, context, session_id, continue_last, as_json, yes, stream))
+    try:
+        return asyncio.run(_ask(text, context, session_id, continue_last, as_json, yes, stream))
+    except Terminated:
+        sys.stderr.write("\nterminated\n")
+        return EXIT_TERMINATED
 
 
 def run_decision(approval_id: str, *, approved: bool, as_json: bool) -> int:
-    return asyncio.run(_decide(approval_id, approved, as_json))
+    try:
+        return asyncio.run(_decide(approval_id, approved, as_json))
+    except Terminated:
+        sys.stderr.write("\nterminated\n")
+        return EXIT_TERMINATED
 
 
 async def _ask(
@@ -57,7 +68,9 @@ async def _ask(
     from pa_cli.cli.render import TurnPrinter
 
     service = _service()
-    printer = TurnPrinter(tty=runtime.stdout_is_tty(), stream=stream, as_json=as_json)
+    printer = TurnPrinter(
+        tty=runtime.stdout_is_tty(), stream=stream, as_json=as_json, status_tty=_stderr_is_tty()
+    )
     events = service.run(
         text,
         session_id=session_id,
@@ -72,7 +85,9 @@ async def _decide(approval_id: str, approved: bool, as_json: bool) -> int:
     from pa_cli.cli.render import TurnPrinter
 
     service = _service()
-    printer = TurnPrinter(tty=runtime.stdout_is_tty(), stream=True, as_json=as_json)
+    printer = TurnPrinter(
+        tty=runtime.stdout_is_tty(), stream=True, as_json=as_json, status_tty=_stderr_is_tty()
+    )
     events = service.resume(approval_id, approved, approver=_approver(printer, False))
     return await _consume(events, printer)
 
@@ -94,33 +109,88 @@ def _approver(printer: TurnPrinter, yes: bool) -> Approver | None:
         return None
 
     async def ask_person(request: ApprovalRequest) -> bool:
-        printer.pause()
-        err = runtime.err()
-        from rich.markup import escape
         from rich.panel import Panel
+        from rich.text import Text
 
-        err.print(Panel(escape(request.preview), title=f"approve {request.tool}?", border_style="yellow"))
-        answer = await asyncio.to_thread(input, "Run it? [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
+        from pa_cli.sanitize import clean, clean_line
+
+        printer.hold()  # the spinner stops: nothing may draw over the question
+        try:
+            runtime.err().print(
+                Panel(
+                    Text(clean(request.preview)),
+                    title=Text(f"approve {clean_line(request.tool)}?"),
+                    border_style="yellow",
+                )
+            )
+            try:
+                answer = await asyncio.to_thread(input, "Run it? [y/N] ")
+            except EOFError:
+                answer = ""
+            approved = answer.strip().lower() in ("y", "yes")
+            printer.decided(request.tool, approved)
+            return approved
+        finally:
+            printer.release()
 
     return ask_person
 
 
+def _stderr_is_tty() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+class Terminated(Exception):
+    """SIGTERM arrived during a turn; the partial answer was kept, as on Ctrl-C."""
+
+
 async def _consume(events: AsyncIterator[Event], printer: TurnPrinter) -> int:
+    """Print the turn's events. SIGTERM cancels it like Ctrl-C does, so the partial answer is stored."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform or thread
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    ticker = asyncio.create_task(_tick(printer))
     try:
         async for event in events:
             printer.handle(event)
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise
     finally:
+        ticker.cancel()
         printer.close()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
     return _report(printer)
 
 
+async def _tick(printer: TurnPrinter) -> None:
+    """Keep the live area moving (spinner, status clock) from the event loop's own thread."""
+    while True:
+        await asyncio.sleep(0.125)
+        printer.tick()
+
+
 def _report(printer: TurnPrinter) -> int:
+    from pa_cli.sanitize import clean, clean_line
+
     err = sys.stderr
     if printer.error is not None:
-        err.write(f"error: {printer.error.message}\n")
+        err.write(f"error: {clean_line(printer.error.message)}\n")
         if printer.error.hint:
-            err.write(f"hint: {printer.error.hint}\n")
+            err.write(f"hint: {clean_line(printer.error.hint)}\n")
         return EXIT_AUTH if printer.error.code == "authorization_needed" else EXIT_FAILURE
     done = printer.done
     if done is None:
@@ -136,8 +206,8 @@ def _report(printer: TurnPrinter) -> int:
         runtime.print_json(payload)
     pending = {a.id: a for a in printer.approvals if a.id in done.pending_approvals}
     for approval in pending.values():
-        err.write(f"\napproval needed for {approval.tool}:\n")
-        for line in approval.preview.splitlines():
+        err.write(f"\napproval needed for {clean_line(approval.tool)}:\n")
+        for line in clean(approval.preview).splitlines():
             err.write(f"  {line}\n")
         err.write(f"run `pa approve {approval.id}` to run it, or `pa deny {approval.id}`\n")
     return EXIT_OK

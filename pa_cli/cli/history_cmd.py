@@ -26,8 +26,10 @@ def list_(
     if not sessions:
         typer.echo('no sessions yet: start one with `pa ask "..."`')
         return
+    from pa_cli.sanitize import clean_line
+
     for s in sessions:
-        typer.echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.messages:>4} msgs  {s.title}")
+        typer.echo(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.messages:>4} msgs  {clean_line(s.title)}")
 
 
 @app.command("show")
@@ -42,13 +44,14 @@ def show(
     if as_json:
         runtime.print_json(transcript.as_dict())
         return
-    typer.echo(f"session {transcript.session.id}  {transcript.session.title}")
+    from pa_cli.sanitize import clean, clean_line
+
+    typer.echo(f"session {transcript.session.id}  {clean_line(transcript.session.title)}")
     for m in transcript.messages:
         marker = " (incomplete)" if m.status == "incomplete" else ""
-        typer.echo(
-            f"\n[{m.role}{' ' + m.tool_name if m.tool_name else ''}]{marker} {m.created_at:%Y-%m-%d %H:%M}"
-        )
-        typer.echo(m.content)
+        tool = f" {clean_line(m.tool_name)}" if m.tool_name else ""
+        typer.echo(f"\n[{m.role}{tool}]{marker} {m.created_at:%Y-%m-%d %H:%M}")
+        typer.echo(clean(m.content))
 
 
 @app.command("search")
@@ -67,6 +70,8 @@ def search(
     if not hits:
         typer.echo("no matches")
         raise typer.Exit(1)
+    from pa_cli.sanitize import clean_line
+
     for h in hits:
-        snippet = " ".join(h.content.split())[:120]
+        snippet = " ".join(clean_line(h.content).split())[:120]
         typer.echo(f"{h.session_id}  {h.created_at:%Y-%m-%d %H:%M}  [{h.role}] {snippet}")

@@ -6,6 +6,7 @@ inside the command that needs them.
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from pa_cli.config import Settings
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 def load(overrides: dict[str, Any] | None = None) -> Settings:
@@ -26,14 +30,14 @@ def load(overrides: dict[str, Any] | None = None) -> Settings:
 def out() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False)
 
 
 @cache
 def err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False)
 
 
 def stdout_is_tty() -> bool:
@@ -41,6 +45,8 @@ def stdout_is_tty() -> bool:
 
 
 def print_json(data: Any) -> None:
+    """JSON on stdout. json escapes C0 controls itself; C1 controls (8-bit CSI, OSC...) are escaped too."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pa_cli.cli import runtime
 from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, UsageError
+from pa_cli.sanitize import clean, clean_line
 
 if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest
@@ -37,7 +38,7 @@ def list_tools(settings: Settings, *, as_json: bool) -> None:
     table = Table("tool", "authorized", "approval", "description", box=None, pad_edge=False)
     for row in rows:
         authorized = "yes" if row["authorized"] else f"no: {row['note']}" if row.get("note") else "no"
-        summary = row["description"].split("\n")[0]
+        summary = clean_line(row["description"].split("\n")[0])
         table.add_row(row["name"], authorized, "asks first" if row["side_effect"] else "", summary)
     runtime.out().print(table)
 
@@ -68,8 +69,8 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
         settings, store, ToolRegistry.load(settings), name, arguments, approver=_approver(yes)
     )
     if outcome.pending_approval:
-        sys.stderr.write(f"approval needed for {name}:\n")
-        for line in (outcome.preview or "").splitlines():
+        sys.stderr.write(f"approval needed for {clean_line(name)}:\n")
+        for line in clean(outcome.preview or "").splitlines():
             sys.stderr.write(f"  {line}\n")
         sys.stderr.write(
             f"run `pa approve {outcome.pending_approval}` to run it, or `pa deny {outcome.pending_approval}`\n"
@@ -82,21 +83,29 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
     if as_json:
         runtime.print_json(result.model_dump(mode="json"))
     elif not result.ok:
-        sys.stderr.write(f"error: {result.summary}\n")
+        sys.stderr.write(f"error: {clean_line(result.summary)}\n")
     else:
         if result.content is not None:
-            body = (
-                result.content
-                if isinstance(result.content, str)
-                else json.dumps(result.content, indent=2, default=str)
-            )
+            content = _clean_data(result.content)
+            body = content if isinstance(content, str) else json.dumps(content, indent=2, default=str)
             sys.stdout.write(body + "\n")
         if result.summary:
-            sys.stderr.write(result.summary + "\n")
+            sys.stderr.write(clean(result.summary) + "\n")
     if result.ok:
         return EXIT_OK
     error = result.content.get("error", {}) if isinstance(result.content, dict) else {}
     return EXIT_AUTH if error.get("code") == "authorization_needed" else EXIT_FAILURE
+
+
+def _clean_data(value: Any) -> Any:
+    """Tool output for a person: every string in it sanitized (``--json`` keeps the data as it is)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _clean_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_data(v) for v in value]
+    return value
 
 
 def _approver(yes: bool) -> Any:
@@ -110,8 +119,8 @@ def _approver(yes: bool) -> Any:
         return None
 
     async def ask(request: ApprovalRequest) -> bool:
-        sys.stderr.write(f"{request.preview}\n")
-        answer = await asyncio.to_thread(input, f"Run {request.tool}? [y/N] ")
+        sys.stderr.write(f"{clean(request.preview)}\n")
+        answer = await asyncio.to_thread(input, f"Run {clean_line(request.tool)}? [y/N] ")
         return answer.strip().lower() in ("y", "yes")
 
     return ask

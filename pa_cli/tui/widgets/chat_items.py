@@ -8,8 +8,11 @@ import json
 import time
 from typing import Any
 
+from markdown_it import MarkdownIt
 from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
+
+from pa_cli.sanitize import StreamSanitizer, clean, clean_line
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 TOOL_STATUS_LABELS = {
@@ -29,7 +32,7 @@ class UserMessage(Static):
     """What the person sent (shown verbatim, never as markup)."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(Text(text), classes="user-message")
+        super().__init__(Text(clean(text)), classes="user-message")
         self.text = text
 
 
@@ -98,16 +101,29 @@ class AnswerStream:
                 await asyncio.wait_for(refreshed.wait(), MAX_PAUSE_S)
 
 
+def markdown_parser() -> MarkdownIt:
+    """Textual's parser ("gfm-like") with raw HTML read as text: a line that starts with a tag
+    (``<tool>``, ``<data source="mail">``) would otherwise open an HTML block that hides the text."""
+    return MarkdownIt("gfm-like", {"html": False})
+
+
 class AssistantMessage(Markdown):
-    """An answer; while streaming, fragments are appended through an AnswerStream (no full re-render)."""
+    """An answer; while streaming, fragments are appended through an AnswerStream (no full re-render).
+
+    Text from the model is sanitized (no escape sequences or controls), also across fragments."""
 
     def __init__(self, markdown: str = "", *, incomplete: bool = False) -> None:
-        super().__init__(markdown, classes="assistant-message")
+        markdown = clean(markdown)
+        super().__init__(markdown, classes="assistant-message", parser_factory=markdown_parser)
         self._stream: AnswerStream | None = None
+        self._clean = StreamSanitizer()
         self.received = markdown
         self.set_class(incomplete, "-incomplete")
 
     async def write(self, fragment: str) -> None:
+        fragment = self._clean.feed(fragment)
+        if not fragment:
+            return
         if self._stream is None:
             self._stream = AnswerStream(self)
             self._stream.start()
@@ -116,6 +132,9 @@ class AssistantMessage(Markdown):
 
     async def finish(self, *, incomplete: bool = False) -> None:
         """Flush what is pending and stop streaming."""
+        rest = self._clean.flush()
+        if rest:
+            await self.write(rest)
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
@@ -130,7 +149,7 @@ class Notice(Static):
     """A one-line (or short) notice: info, warning or error. Text only, never markup."""
 
     def __init__(self, text: str, *, kind: str = "info") -> None:
-        super().__init__(Text(text), classes=f"notice -{kind}")
+        super().__init__(Text(clean(text)), classes=f"notice -{kind}")
         self.kind = kind
         self.text = text
 
@@ -138,7 +157,7 @@ class Notice(Static):
 def format_arguments(arguments: dict[str, Any]) -> str:
     if not arguments:
         return "(no arguments)"
-    body = json.dumps(arguments, indent=2, ensure_ascii=False, default=str)
+    body = clean(json.dumps(arguments, indent=2, ensure_ascii=False, default=str))
     if len(body) > MAX_ARGUMENT_CHARS:
         body = body[:MAX_ARGUMENT_CHARS] + "\n... (truncated)"
     return body
@@ -151,7 +170,7 @@ class ToolCallBlock(Collapsible):
         self, call_id: str, tool: str, arguments: dict[str, Any], *, status: str = "running"
     ) -> None:
         self.call_id = call_id
-        self.tool = tool
+        self.tool = clean_line(tool)
         self.arguments = arguments
         self.status = status
         self.summary = ""
@@ -177,7 +196,7 @@ class ToolCallBlock(Collapsible):
             mark = SPINNER[self._frame % len(SPINNER)]
         else:
             mark = TOOL_STATUS_MARKS.get(self.status, "·")
-        summary = f": {self.summary}" if self.summary and self.status != "running" else ""
+        summary = f": {clean_line(self.summary)}" if self.summary and self.status != "running" else ""
         return f"{mark} {self.tool} · {label}{summary}"
 
     def _spin(self) -> None:
@@ -189,7 +208,7 @@ class ToolCallBlock(Collapsible):
         for status in TOOL_STATUS_LABELS:
             self.set_class(status == self.status, f"-{status.replace('_', '-')}")
         self.title = self._title_text()
-        self._summary_view.update(Text(f"result: {self.summary}" if self.summary else ""))
+        self._summary_view.update(Text(f"result: {clean(self.summary)}" if self.summary else ""))
         self._summary_view.display = bool(self.summary)
 
     def set_status(self, status: str, summary: str = "") -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from pa_cli.sanitize import clean_line
+
 MARKS = {"done": "[x]", "completed": "[x]", "in_progress": "[>]", "skipped": "[-]", "cancelled": "[-]"}
 
 
@@ -18,7 +20,7 @@ def checklist(steps: list[dict[str, str]]) -> Text:
         style = "dim" if status in ("done", "completed", "skipped", "cancelled") else ""
         if status == "in_progress":
             style = "bold"
-        text.append(f"{mark} {step.get('title', '')}", style=style)
+        text.append(f"{mark} {clean_line(step.get('title', ''))}", style=style)
         if index < len(steps) - 1:
             text.append("\n")
     return text

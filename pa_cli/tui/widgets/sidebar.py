@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
+from pa_cli.sanitize import clean_line
+
 if TYPE_CHECKING:
     from pa_cli.history import SessionSummary
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 class SessionItem(ListItem):
     def __init__(self, summary: SessionSummary, *, current: bool) -> None:
         self.session_id = summary.id
-        label = Text(summary.title, no_wrap=True, overflow="ellipsis")
+        label = Text(clean_line(summary.title), no_wrap=True, overflow="ellipsis")
         label.append(f"\n{summary.messages} message{'' if summary.messages == 1 else 's'}", style="dim")
         super().__init__(Label(label), classes="-current" if current else "")
 
