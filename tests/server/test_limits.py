@@ -60,9 +60,10 @@ def test_tool_executions_are_limited_and_audited_with_the_client_id(
         assert refused.status_code == 429 and "tool executions" in refused.json()["error"]["message"]
     with open_store(local_settings) as store:
         audit = store.audit.list(user_id=store.users.local_user().id)
-    assert sorted((a.tool, a.outcome, a.client_id) for a in audit) == [
-        ("fs_write", "ok", client_id),
-        ("fs_write", "tool_error", client_id),
+    assert [(a.tool, a.outcome, a.client_id) for a in reversed(audit)] == [
+        ("fs_write", "executing", client_id),
+        ("fs_write", "executed", client_id),
+        ("fs_write", "refused", client_id),  # the limit refused it before it began
     ]
 
 
