@@ -319,7 +319,7 @@ def plan_update(
             if moved is not None:
                 times = (_rezone(current[0], own, moved), _rezone(current[1], own, moved))
             elif fields.recurrence and not is_all_day(current[0]) and not event_zone(event.get("start")):
-                # A series needs a zone (Google: "Missing time zone definition"): supply the one it is in.
+                # A series needs a zone (Google: "Missing time zone definition"): supply the user's.
                 times = (current[0], current[1])
         if times is not None:
             body["start"], body["end"] = time_body(times[0], keep), time_body(times[1], keep)
