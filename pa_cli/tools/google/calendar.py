@@ -37,14 +37,8 @@ from pa_cli.tools.google.calendar_events import (
     time_body,
     validate_recurrence,
 )
-from pa_cli.tools.google.calendar_plan import (
-    CalendarPlan,
-    Scope,
-    UpdateFields,
-    execute_plan,
-    plan_delete,
-    plan_update,
-)
+from pa_cli.tools.google.calendar_plan import Scope, UpdateFields, plan_delete, plan_update
+from pa_cli.tools.google.calendar_requests import CalendarPlan, execute_plan
 from pa_cli.tools.google.mime import address_only, validate_address
 
 PRIMARY = "primary"

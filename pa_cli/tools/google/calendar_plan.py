@@ -1,8 +1,7 @@
 """What an update or delete of a (recurring) Calendar event will do: one plan for preview and run.
 
 The preview renders the plan's lines; the run executes the plan's operations, frozen at preview time
-(``CalendarPlan.frozen()``), so what the user approved is what happens, or nothing when the event was
-changed elsewhere since (its etag). Recurring events: ``this`` changes one occurrence, ``all`` the whole
+(see ``calendar_requests``), so what the user approved is what happens. Recurring events: ``this`` changes one occurrence, ``all`` the whole
 series, ``following`` ends the series before this occurrence and (for an update) starts a new series
 from it. A series lives in its own zone (its ``start.timeZone``): times are computed there and the zone
 is kept unless the user asks to move the series to another one.
@@ -10,7 +9,7 @@ is kept unless the user asks to move the series to another one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -44,6 +43,7 @@ from pa_cli.tools.google.calendar_recurrence import (
     rule_occurrences,
     truncate_recurrence,
 )
+from pa_cli.tools.google.calendar_requests import CalendarPlan, Operation
 
 Scope = Literal["this", "following", "all"]
 _SCOPE_TEXT = {
@@ -51,48 +51,6 @@ _SCOPE_TEXT = {
     "following": "this and all following occurrences",
     "all": "every occurrence of the series",
 }
-CHANGED_SINCE = "the event changed since you approved; ask again for a fresh preview"
-
-
-@dataclass
-class Operation:
-    method: Literal["patch", "insert", "delete"]
-    kwargs: dict[str, Any]
-    #: The etag the event must still have (sent as If-Match), for writes to an existing event.
-    if_match: str | None = None
-
-
-@dataclass
-class CalendarPlan:
-    lines: list[str]
-    operations: list[Operation] = field(default_factory=list)
-    #: Every event read to make the plan, by id, with the etag it had: the run refuses if one changed.
-    etags: dict[str, str] = field(default_factory=dict)
-    calendar_id: str = "primary"
-
-    def preview(self) -> str:
-        return "\n".join(self.lines)
-
-    def frozen(self) -> dict[str, Any]:
-        """The resolved requests as JSON, stored with the approval and run as they are."""
-        return {
-            "kind": "calendar_plan",
-            "lines": list(self.lines),
-            "operations": [asdict(op) for op in self.operations],
-            "etags": dict(self.etags),
-            "calendar_id": self.calendar_id,
-        }
-
-    @classmethod
-    def from_frozen(cls, data: dict[str, Any]) -> CalendarPlan:
-        if data.get("kind") != "calendar_plan":
-            raise ToolError("this approval holds no calendar request: ask again for a fresh preview")
-        return cls(
-            lines=list(data["lines"]),
-            operations=[Operation(**op) for op in data["operations"]],
-            etags=dict(data.get("etags") or {}),
-            calendar_id=str(data.get("calendar_id") or "primary"),
-        )
 
 
 @dataclass
@@ -361,7 +319,7 @@ def plan_update(
             if moved is not None:
                 times = (_rezone(current[0], own, moved), _rezone(current[1], own, moved))
             elif fields.recurrence and not is_all_day(current[0]) and not event_zone(event.get("start")):
-                # A series needs a zone (Google: "Missing time zone definition"): supply the one it is in.
+                # A series needs a zone (Google: "Missing time zone definition"): supply the user's.
                 times = (current[0], current[1])
         if times is not None:
             body["start"], body["end"] = time_body(times[0], keep), time_body(times[1], keep)
@@ -521,39 +479,3 @@ def _finish(lines: list[str], ops: list[Operation], notify: list[str], target: _
     for op in ops:
         op.kwargs["sendUpdates"] = _send_updates(notify)
     return CalendarPlan(lines, ops, target.etags(), target.calendar_id)
-
-
-def _changed_since(api: Any, plan: CalendarPlan) -> bool:
-    from googleapiclient.errors import HttpError
-
-    for event_id, etag in plan.etags.items():
-        try:
-            current = _get(api, plan.calendar_id, event_id)
-        except HttpError as exc:
-            if exc.resp.status in (404, 410):
-                return True
-            raise
-        if current.get("etag") != etag or current.get("status") == "cancelled":
-            return True
-    return False
-
-
-def execute_plan(api: Any, plan: CalendarPlan) -> list[dict[str, Any]]:
-    """Run the frozen operations as they are; refuse (ToolError) if an event changed since the preview."""
-    from googleapiclient.errors import HttpError
-
-    if _changed_since(api, plan):
-        raise ToolError(CHANGED_SINCE)
-    results: list[dict[str, Any]] = []
-    for op in plan.operations:
-        request = getattr(api.events(), op.method)(**op.kwargs)
-        if op.if_match:
-            request.headers["If-Match"] = op.if_match
-        try:
-            response = request.execute()
-        except HttpError as exc:
-            if exc.resp.status == 412:
-                raise ToolError(CHANGED_SINCE) from None
-            raise
-        results.append({"method": op.method, "event": response or {"id": op.kwargs.get("eventId")}})
-    return results

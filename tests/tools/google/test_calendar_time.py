@@ -18,7 +18,7 @@ from pa_cli.tools.google.calendar import (
     CalendarListEvents,
     CalendarUpdateEvent,
 )
-from pa_cli.tools.google.calendar_plan import CHANGED_SINCE
+from pa_cli.tools.google.calendar_requests import CHANGED_SINCE
 from tests.google.support import GoogleRig
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -319,7 +319,7 @@ def test_an_unchanged_event_is_written_with_if_match(cal: GoogleRig) -> None:
 
 
 def test_the_fake_refuses_a_conditional_write_with_a_stale_etag(cal: GoogleRig) -> None:
-    from pa_cli.tools.google.calendar_plan import CalendarPlan, execute_plan
+    from pa_cli.tools.google.calendar_requests import CalendarPlan, execute_plan
 
     event = cal.fake.add_event("Review", "2030-03-06T14:00:00+01:00", "2030-03-06T15:00:00+01:00")
     prepared = prepare(cal, CalendarDeleteEvent(), event_id=event["id"])
