@@ -123,10 +123,7 @@ def _approver(printer: TurnPrinter, yes: bool) -> Approver | None:
                     border_style="yellow",
                 )
             )
-            try:
-                answer = await asyncio.to_thread(input, "Run it? [y/N] ")
-            except EOFError:
-                answer = ""
+            answer = await read_line("Run it? [y/N] ")
             approved = answer.strip().lower() in ("y", "yes")
             printer.decided(request.tool, approved)
             return approved
@@ -134,6 +131,30 @@ def _approver(printer: TurnPrinter, yes: bool) -> Approver | None:
             printer.release()
 
     return ask_person
+
+
+async def read_line(prompt: str) -> str:
+    """``input(prompt)`` off the event loop, in a daemon thread: a turn cancelled meanwhile (Ctrl-C,
+    SIGTERM) can exit without waiting for a line that never comes. End of input is an empty answer."""
+    import threading
+
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str) -> None:
+        if not answer.done():
+            answer.set_result(value)
+
+    def read() -> None:
+        try:
+            line = input(prompt)
+        except (EOFError, OSError, ValueError):
+            line = ""
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, line)
+
+    threading.Thread(target=read, name="pa-approval-input", daemon=True).start()
+    return await answer
 
 
 def _stderr_is_tty() -> bool:

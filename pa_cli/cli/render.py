@@ -157,7 +157,8 @@ class TurnPrinter:
         if self.waiting_since is not None and not self._running_tools:
             elapsed = now - self.waiting_since
             if elapsed >= STATUS_AFTER_S:
-                return f"waiting for the model… {int(elapsed)} s"
+                after = f" (retried after {self.retry[1]})" if self.retry is not None else ""
+                return f"waiting for the model… {int(elapsed)} s{after}"
         return None
 
     # --- output helpers ------------------------------------------------------------

@@ -204,3 +204,31 @@ def test_sigterm_keeps_the_partial_answer_like_ctrl_c(fake_llm: FakeLLM, pa: PaR
     assert shown.returncode == 0, shown.stderr
     assert "[assistant] (incomplete)" in shown.stdout
     assert "w000 w001 w002 w003 w004 w005 w006 w007 w008 w009 w010" in shown.stdout
+
+
+def test_sigterm_while_the_question_waits_ends_pa_ask(fake_llm: FakeLLM, pa: PaRunner, pa_home: Path) -> None:
+    import pty
+
+    fake_llm.reply_text(thinking(None, ("system_prompt_update", {"text": "Answer in haiku."})))
+    env = pa.env(**fake_llm.env(), PA_HOME=str(pa_home), PA_SECRET_BACKEND="file", TERM="xterm-256color")
+    env["PA_KEYRING_PASSPHRASE"] = "test-passphrase"
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pa_cli", "ask", "answer in haiku"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    try:
+        shown = b""
+        while b"[y/N]" not in shown:
+            shown += os.read(controller, 4096)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 143  # it does not wait for an answer that never comes
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)

@@ -72,6 +72,11 @@ def test_waiting_event_shows_a_retry_countdown_with_its_reason() -> None:
     retry_at = printer.retry[0]
     assert printer.status_text(retry_at - 3.2) == "retrying in 4 s after HTTP 429 from the LLM"
     assert printer.status_text(retry_at - 0.5) == "retrying in 1 s after HTTP 429 from the LLM"
+    assert printer.waiting_since is not None
+    elapsed = retry_at + 0.2 - printer.waiting_since
+    assert printer.status_text(retry_at + 0.2) == (
+        f"waiting for the model… {int(elapsed)} s (retried after HTTP 429 from the LLM)"
+    )
 
 
 def test_status_counts_the_silence_until_text_arrives() -> None:
