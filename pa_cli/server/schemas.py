@@ -61,6 +61,11 @@ class ChatResponse(BaseModel):
     usage: Usage = Field(default_factory=Usage)
 
 
+class CancelResponse(BaseModel):
+    session_id: str
+    cancelled_turns: list[str] = Field(description="The turns that were running and are now stopped.")
+
+
 class ApprovalDecision(_Request):
     approve: StrictBool
 

@@ -1,4 +1,4 @@
-"""GET .../sessions and GET .../sessions/{id}/messages, paged."""
+"""GET .../sessions and GET .../sessions/{id}/messages, paged; POST .../sessions/{id}/cancel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from pa_cli.server.errors import ApiError, error_responses
 from pa_cli.server.runtime import Client, Runtime, reject_unknown_query
-from pa_cli.server.schemas import ID_PATTERN, MessageOut, MessagesResponse, SessionOut, SessionsResponse
+from pa_cli.server.schemas import (
+    ID_PATTERN,
+    CancelResponse,
+    MessageOut,
+    MessagesResponse,
+    SessionOut,
+    SessionsResponse,
+)
 
 router = APIRouter(
     prefix="/api/v1/personal-assistant", tags=["history"], dependencies=[Depends(reject_unknown_query)]
@@ -90,3 +97,28 @@ async def list_messages(
         offset=offset,
         next_offset=_next(offset, limit, len(messages)),
     )
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    response_model=CancelResponse,
+    responses=error_responses(401, 404, 409, 422, 503),
+    summary="Stop the session's running turn (the only way to stop one)",
+    description=(
+        "The turn stops, its partial answer is kept marked incomplete, and its event stream ends with an "
+        "`error` event whose code is `cancelled`. 409 (`not_running`) when no turn of the session is "
+        "running on this server."
+    ),
+)
+async def cancel_turn(
+    session_id: Annotated[str, Path(pattern=ID_PATTERN)], client: Client, runtime: Runtime
+) -> CancelResponse:
+    session = runtime.store.sessions.get(session_id)
+    if session is None or session.user_id != client.user_id:
+        raise ApiError(404, "not_found", f"no session {session_id!r}")
+    turns = runtime.runner.running_in(session_id)
+    if not turns:
+        raise ApiError(409, "not_running", "no turn of this session is running")
+    for turn in turns:
+        await runtime.runner.cancel(turn)
+    return CancelResponse(session_id=session_id, cancelled_turns=[t.turn_id for t in turns])
