@@ -158,7 +158,7 @@ class AuditEntry(PaModel, table=True):
     id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     user_id: int | None = Field(default=None, index=True)  # no foreign key: the log outlives users
-    tool: str
+    tool: str = Field(index=True)
     arguments_digest: str
     preview: str | None = Field(default=None, sa_type=Text)
     frontend: str
@@ -168,6 +168,7 @@ class AuditEntry(PaModel, table=True):
     approval_id: str | None = None
     prev_hash: str
     row_hash: str
+    session_id: str | None = Field(default=None, index=True)  # in the hash only when set (older rows)
 
 
 class VfsFile(PaModel, table=True):
@@ -206,6 +207,20 @@ class ApiClient(PaModel, table=True):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class OAuthState(PaModel, table=True):
+    """A Google authorization started over HTTP and not yet finished (or swept once expired)."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: str = Field(primary_key=True)  # sha256 of the state: the state itself is not stored
+    client_id: str
+    user_id: int
+    service: str
+    redirect_uri: str = Field(sa_type=Text)
+    sealed_verifier: str = Field(sa_type=Text)  # the PKCE code verifier, encrypted (AES-GCM)
+    expires_at: float = Field(index=True)  # Unix time
 
 
 class RateLimitHit(PaModel, table=True):

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from pa_cli.config import Settings
+    from pa_cli.secrets import SecretStore
+    from pa_cli.store.audit_anchor import SecretStoreAnchor
 
 
 class Store:
@@ -88,4 +90,20 @@ def open_store(settings: Settings | None = None, *, url: str | None = None) -> S
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine)
+    store = Store(engine)
+    if settings is not None:
+        store.audit.anchor = audit_anchor(settings, url)
+    return store
+
+
+def audit_anchor(settings: Settings, url: str) -> SecretStoreAnchor:
+    """The audit log's tip checkpoint in this installation's secret store (opened on first use,
+    never prompting: an append must not stop to ask for a passphrase)."""
+    from pa_cli.store.audit_anchor import SecretStoreAnchor, anchor_name
+
+    def open_secrets() -> SecretStore:
+        from pa_cli.secrets import open_secret_store
+
+        return open_secret_store(settings.app_paths, interactive=False, notice=False)
+
+    return SecretStoreAnchor(open_secrets, anchor_name(url))

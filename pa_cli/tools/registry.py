@@ -235,6 +235,7 @@ async def execute_tool(
         resource_ids=tuple(result.resource_ids),
         client_id=ctx.client_id,
         approval_id=approval_id,
+        session_id=ctx.session_id,
     )
     return result
 
