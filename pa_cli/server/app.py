@@ -35,7 +35,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
-    from pa_cli.server.routes import agent_config, approvals, chat, meta, oauth, sessions, tools
+    from pa_cli.server.routes import agent_config, approvals, audit, chat, meta, oauth, sessions, tools
     from pa_cli.server.runtime import RuntimeOptions, open_runtime
 
     opts = options or RuntimeOptions()
@@ -61,7 +61,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, oauth, meta):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=(opts.limits or Limits.from_settings(settings.server)).max_body_bytes

@@ -176,3 +176,25 @@ class MessagesResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class AuditRowOut(BaseModel):
+    id: int
+    created_at: datetime
+    tool: str
+    outcome: str = Field(description="ok, tool_error, invalid_arguments, denied, ... (the tool call's end).")
+    session_id: str | None
+    frontend: str = Field(description="Where the call was made: cli, tui, api.")
+    client_id: str | None = Field(description="The device (API client) it was made for, if any.")
+    approval_id: str | None
+    preview: str | None = Field(description="What the user approved, for side effects.")
+    resource_ids: list[str] = Field(description="Google resource ids the call created or touched.")
+    arguments_digest: str
+    row_hash: str
+
+
+class AuditResponse(BaseModel):
+    rows: list[AuditRowOut] = Field(description="Newest first.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null on the last page.")
