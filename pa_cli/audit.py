@@ -100,8 +100,6 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
     tz = datetime.now().astimezone().tzinfo
     start = datetime.combine(since, time.min, tzinfo=tz) if since is not None else None
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until is not None else None
-    if start is not None and end is not None and start >= end:
-        raise UsageError("--since must not be after --until")
     return start, end
 
 

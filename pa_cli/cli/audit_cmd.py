@@ -33,12 +33,14 @@ def list_(
     if ctx.invoked_subcommand is not None:
         return
     from pa_cli.audit import day_bounds, parse_day, row_dict
+    from pa_cli.errors import UsageError
     from pa_cli.store import open_store
 
-    start, end = day_bounds(
-        parse_day(since, option="--since") if since else None,
-        parse_day(until, option="--until") if until else None,
-    )
+    first = parse_day(since, option="--since") if since else None
+    last = parse_day(until, option="--until") if until else None
+    if first is not None and last is not None and first > last:
+        raise UsageError("--since must not be after --until")
+    start, end = day_bounds(first, last)
     with open_store(runtime.load()) as store:
         rows = store.audit.list(tool=tool, session_id=session, since=start, until=end, limit=limit)
     if as_json:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 DESCRIPTION = """\
 The HTTP and SSE API of `pa`, the personal assistant. Every route but `GET /health` and the
-OAuth callback needs `Authorization: Bearer <token>` with a token from `pa serve token create`.
+OAuth callback (authenticated by its single-use state) needs `Authorization: Bearer <token>` with a
+token from `pa serve token create`; so does this document, `GET /openapi.json`.
 Errors are always `{"error": {"code": str, "message": str}}`.
 """
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
     for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):

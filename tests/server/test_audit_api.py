@@ -64,7 +64,7 @@ def test_audit_lists_the_users_rows_newest_first_with_filters_and_pages(
         bad = http.get(f"{API}/audit", params={"since": "tomorrow"})
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
         backwards = http.get(f"{API}/audit", params={"since": today.isoformat(), "until": yesterday})
-        assert backwards.status_code == 400 and backwards.json()["error"]["code"] == "invalid_request"
+        assert backwards.status_code == 200 and backwards.json()["rows"] == []
 
     with server.client(_other_users_token(server)) as other:
         assert other.get(f"{API}/audit").json()["rows"] == []

@@ -19,7 +19,7 @@ router = APIRouter(
 @router.get(
     "/audit",
     response_model=AuditResponse,
-    responses=error_responses(400, 401, 422, 503),
+    responses=error_responses(401, 422, 503),
     summary="The audit log of this user's tool executions, newest first",
 )
 async def list_audit(
