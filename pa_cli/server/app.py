@@ -43,6 +43,9 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from pa_cli.server import access_log
+
+        access_log.install()  # here, in each worker, after uvicorn has configured its logging
         runtime = await open_runtime(settings, opts)
         app.state.runtime = runtime
         if opts.settle_heap:

@@ -14,6 +14,7 @@ from pa_cli.store.repositories.audit import AuditRepository
 from pa_cli.store.repositories.events import TurnEventRepository
 from pa_cli.store.repositories.messages import MessageRepository
 from pa_cli.store.repositories.oauth import OAuthTokenRepository
+from pa_cli.store.repositories.oauth_states import OAuthStateRepository
 from pa_cli.store.repositories.plans import PlanRepository
 from pa_cli.store.repositories.rate_limits import RateLimitRepository
 from pa_cli.store.repositories.sessions import SessionRepository
@@ -49,6 +50,7 @@ class Store:
         self.api_clients = ApiClientRepository(db)
         self.events = TurnEventRepository(db)
         self.rate_limits = RateLimitRepository(db)
+        self.oauth_states = OAuthStateRepository(db)
 
     @property
     def dialect(self) -> str:

@@ -34,7 +34,11 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         env = server_env(tmp_path_factory.mktemp("openapi"), llm.env())
         app_settings = load_settings(environ=env)
         options = RuntimeOptions(
-            limits=Limits(chat_per_minute=1_000_000, tool_calls_per_minute=1_000_000),
+            limits=Limits(
+                chat_per_minute=1_000_000,
+                tool_calls_per_minute=1_000_000,
+                authorizations_per_minute=1_000_000,
+            ),
             secrets=open_secret_store(app_settings.app_paths, env),
         )
         with ThreadedServer(app_settings, options) as live:
