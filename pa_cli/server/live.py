@@ -8,6 +8,10 @@ nothing: it reconnects with ``Last-Event-ID`` and gets the rest. Only
 ``TurnRunner.cancel`` (``POST .../sessions/{id}/cancel``) and server shutdown
 stop a turn; either way the agent keeps the partial answer (marked incomplete)
 and the turn's stored events end with an ``error`` event, so every replay ends.
+
+A cancel that reaches another worker (or host) than the one running the turn is
+stored as a request (``store.turn_cancels``); each process with running turns
+looks for requests about them twice a second.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 TERMINAL = frozenset({"done", "error"})
 #: How long a stopped turn may take to tidy up (store its partial answer) before it is left behind.
 CLEANUP_SECONDS = 5.0
+#: While turns run, the database is asked this often whether another worker was asked to cancel one.
+CANCEL_POLL_SECONDS = 0.5
 
 CANCELLED_ERROR = Error(code="cancelled", message="the turn was cancelled")
 SHUTDOWN_ERROR = Error(code="server_shutdown", message="the server is shutting down; the turn was stopped")
@@ -125,6 +131,8 @@ class TurnRunner:
         self.journal = journal
         self._turns: dict[str, LiveTurn] = {}
         self._closing = False
+        self._cancel_watch: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     async def start(
         self, first: SessionStarted, rest: AsyncIterator[Event], client_id: str | None
@@ -142,6 +150,8 @@ class TurnRunner:
             raise
         turn.publish((event_id, first))
         turn.task = asyncio.create_task(self._run(turn, rest), name=f"pa-turn-{turn.turn_id}")
+        if self._cancel_watch is None or self._cancel_watch.done():
+            self._cancel_watch = asyncio.create_task(self._watch_cancels(), name="pa-turn-cancels")
         return turn
 
     def get(self, turn_id: str) -> LiveTurn | None:
@@ -165,6 +175,34 @@ class TurnRunner:
         turns = list(self._turns.values())
         if turns:
             await asyncio.gather(*(self.cancel(t, SHUTDOWN_ERROR) for t in turns))
+        watch, self._cancel_watch = self._cancel_watch, None
+        if watch is not None and not watch.done():
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+
+    async def _watch_cancels(self) -> None:
+        """Cancel the turns another worker was asked to cancel, while any run here."""
+        while self._turns:
+            await asyncio.sleep(CANCEL_POLL_SECONDS)
+            try:
+                wanted = self.store.turn_cancels.requested(list(self._turns))
+            except Exception as exc:  # a database hiccup: look again next time
+                log.warning("looking for cancel requests failed: %s", type(exc).__name__)
+                continue
+            for turn_id in wanted:
+                turn = self._turns.get(turn_id)
+                if turn is not None and turn.stop_reason is None:
+                    turn.stop_reason = CANCELLED_ERROR
+                    task = asyncio.create_task(self._cancel_requested(turn))
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+
+    async def _cancel_requested(self, turn: LiveTurn) -> None:
+        await self.cancel(turn)
+        try:
+            self.store.turn_cancels.clear(turn.turn_id)
+        except Exception as exc:
+            log.warning("clearing a cancel request failed: %s", type(exc).__name__)
 
     async def _read(self, rest: AsyncIterator[Event], queue: asyncio.Queue[object]) -> None:
         try:

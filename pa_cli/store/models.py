@@ -223,6 +223,16 @@ class OAuthState(PaModel, table=True):
     expires_at: float = Field(index=True)  # Unix time
 
 
+class TurnCancel(PaModel, table=True):
+    """A request to stop a turn, for the worker or host that runs it (it looks twice a second)."""
+
+    __tablename__ = "turn_cancels"
+
+    turn_id: str = Field(primary_key=True)
+    session_id: str
+    requested_at: float  # Unix time
+
+
 class RateLimitHit(PaModel, table=True):
     """One counted request (a chat turn, a tool execution) of an API client, for limits every worker shares."""
 

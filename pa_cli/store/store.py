@@ -19,6 +19,7 @@ from pa_cli.store.repositories.plans import PlanRepository
 from pa_cli.store.repositories.rate_limits import RateLimitRepository
 from pa_cli.store.repositories.sessions import SessionRepository
 from pa_cli.store.repositories.tools import ToolAccessRepository, ToolRegistryRepository
+from pa_cli.store.repositories.turn_cancels import TurnCancelRepository
 from pa_cli.store.repositories.users import AgentConfigRepository, UserRepository
 from pa_cli.store.repositories.vfs import VfsRepository
 
@@ -51,6 +52,7 @@ class Store:
         self.events = TurnEventRepository(db)
         self.rate_limits = RateLimitRepository(db)
         self.oauth_states = OAuthStateRepository(db)
+        self.turn_cancels = TurnCancelRepository(db)
 
     @property
     def dialect(self) -> str:

@@ -1,4 +1,5 @@
-"""The session of each audit row (for ``pa audit --session``), and pending OAuth states in a table.
+"""The session of each audit row (for ``pa audit --session``), pending OAuth states in a table, and
+requests to cancel a turn that runs in another worker or host (``turn_cancels``).
 
 Pending Google authorizations started over HTTP used to be entries of the secret
 store that were never swept; they now live here with an expiry (the PKCE code
@@ -39,9 +40,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("state_hash", name="pk_oauth_states"),
     )
     op.create_index("ix_oauth_states_expires_at", "oauth_states", ["expires_at"])
+    op.create_table(
+        "turn_cancels",
+        sa.Column("turn_id", sa.String(), nullable=False),
+        sa.Column("session_id", sa.String(), nullable=False),
+        sa.Column("requested_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("turn_id", name="pk_turn_cancels"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("turn_cancels")
     op.drop_index("ix_oauth_states_expires_at", table_name="oauth_states")
     op.drop_table("oauth_states")
     op.drop_index("ix_audit_log_tool", table_name="audit_log")
