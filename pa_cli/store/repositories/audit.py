@@ -75,6 +75,7 @@ class AuditRepository:
         self._db = db
         #: Where each append's checkpoint goes (``open_store`` sets it); None: not anchored.
         self.anchor: AuditAnchor | None = None
+        self._anchor_warned = False
 
     @contextmanager
     def _locked(self) -> Iterator[Session]:
