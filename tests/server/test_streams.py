@@ -227,3 +227,28 @@ def test_a_quiet_stream_gets_keep_alive_pings(fake_llm: FakeLLM, local_settings:
     pings = [line for line in lines if line.startswith(":")]
     assert len(pings) >= 2
     assert any(line == "event: done" for line in lines)
+
+
+def test_shutting_down_stops_a_turn_nobody_follows_and_marks_it_incomplete(
+    own_server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    server = own_server
+    fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=250)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response,
+    ):
+        seen = _read_until_tokens(sse_events(response), 2)
+    # The client is gone; the turn goes on in the server until the server stops.
+    session_id, turn_id = seen[0].data["session_id"], seen[0].data["turn_id"]
+    settings = load_settings(environ=server.env)
+    with open_store(settings) as store:
+        _wait_for(lambda: len([e for e in store.events.after(session_id, turn_id) if e.type == "token"]) > 3)
+    assert server.stop() == 0
+    with open_store(settings) as store:
+        stored = store.events.after(session_id, turn_id)
+        [assistant] = [m for m in store.messages.list(session_id) if m.role == "assistant"]
+    assert stored[-1].type == "error" and stored[-1].data["code"] == "server_shutdown"
+    text = "".join(e.data["text"] for e in stored if e.type == "token")
+    assert assistant.status == "incomplete" and assistant.content == text
+    assert LONG_ANSWER.startswith(text) and text != LONG_ANSWER
