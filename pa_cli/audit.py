@@ -8,6 +8,7 @@ fail, each with one line that names the first bad row.
 
 from __future__ import annotations
 
+import time as time_module
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from pa_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from pa_cli.store import AuditEntry, Store
+    from pa_cli.store.repositories.audit import Tip
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,23 @@ class Verdict:
 _UNANCHORED_HINT = "pa writes the anchor with every audited tool call; is the secret store reachable?"
 
 
+#: A checkpoint is written just after its row; verification waits this long for one in flight.
+CATCH_UP_SECONDS = 3.0
+
+
+def _settled_tip(store: Store) -> Tip:
+    """The tip and checkpoint, waiting briefly while the checkpoint lags (another process's may be in flight)."""
+    deadline = time_module.monotonic() + CATCH_UP_SECONDS
+    while True:
+        tip = store.audit.tip()
+        lagging = tip.row_id is not None and (tip.checkpoint is None or tip.checkpoint.row_id < tip.row_id)
+        if not lagging or time_module.monotonic() >= deadline:
+            return tip
+        time_module.sleep(0.2)
+
+
 def verify(store: Store) -> Verdict:
-    tip = store.audit.tip()
+    tip = _settled_tip(store)
     checkpoint = tip.checkpoint
     broken = store.audit.find_break(up_to=tip.row_id)
     if broken is not None:

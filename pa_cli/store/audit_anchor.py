@@ -6,13 +6,17 @@ append also writes a checkpoint (the newest row's id and hash, and the number of
 rows) to the secret store (OS keyring or the encrypted file), where someone who
 can edit the database cannot follow. ``pa audit verify`` compares the two.
 
-Ordering: the checkpoint is written inside the append's transaction, while it
-holds the database's write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory
-transaction lock on PostgreSQL), so checkpoints are written in the order rows
-are, by every process and worker; and verification reads the tip and the
-checkpoint under the same lock, so it never sees a row in flight. A commit that
-fails after its checkpoint was written leaves the checkpoint one row ahead: verify
-reports that, since it looks the same as the newest row deleted.
+Ordering and cost: reaching the secret store can take a while (importing and
+probing ``keyring``, a D-Bus call, or re-encrypting the fallback file), so the
+checkpoint is not written inside the append: each process hands it to one
+background thread right after the row is committed. That thread writes it under
+a lock file next to the database's data (shared by every worker of the host) and
+only if it is newer than the stored one, so checkpoints never go backwards,
+whatever order workers commit in. The anchor can therefore lag the log by the
+rows whose checkpoint is still in flight (milliseconds); ``pa audit verify``
+waits a moment for it to catch up before it calls newer rows unanchored. A
+process killed between commit and checkpoint leaves that row unanchored, and
+verification says so.
 
 Several hosts on one PostgreSQL database each have their own secret store: the
 anchor then only covers the rows its host wrote, and verification on one host
@@ -25,8 +29,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -45,7 +54,11 @@ class Checkpoint:
 class AuditAnchor(Protocol):
     def read(self) -> Checkpoint | None: ...
 
-    def write(self, checkpoint: Checkpoint) -> None: ...
+    def advance(self, checkpoint: Checkpoint) -> None:
+        """Record ``checkpoint`` (soon, in order) unless a newer one is stored already."""
+
+    def flush(self) -> None:
+        """Wait until the checkpoints handed over so far are written."""
 
 
 def anchor_name(database_url: str) -> str:
@@ -57,12 +70,18 @@ def anchor_name(database_url: str) -> str:
 
 
 class SecretStoreAnchor:
-    """The checkpoint as one entry of the secret store, opened on first use."""
+    """The checkpoint as one entry of the secret store, opened on first use, written by one background
+    thread per process under a host-wide lock file."""
 
-    def __init__(self, open_secrets: Callable[[], SecretStore], name: str) -> None:
+    def __init__(self, open_secrets: Callable[[], SecretStore], name: str, lock_path: Path) -> None:
         self._open = open_secrets
         self._secrets: SecretStore | None = None
         self.name = name
+        self.lock_path = lock_path
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
+        self._guard = threading.Lock()
+        self._failed = False
 
     @property
     def secrets(self) -> SecretStore:
@@ -85,5 +104,60 @@ class SecretStoreAnchor:
     def write(self, checkpoint: Checkpoint) -> None:
         self.secrets.set(self.name, json.dumps(asdict(checkpoint), separators=(",", ":")))
 
+    def advance(self, checkpoint: Checkpoint) -> None:
+        with self._guard:
+            if self._failed:
+                return
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pa-audit-anchor")
+            self._pending = [f for f in self._pending if not f.done()]
+            self._pending.append(self._executor.submit(self._advance, checkpoint))
+
+    def _advance(self, checkpoint: Checkpoint) -> None:
+        try:
+            with _host_lock(self.lock_path):
+                current = self.read()
+                if current is None or current.row_id < checkpoint.row_id:
+                    self.write(checkpoint)
+        except Exception as exc:  # the row is stored; verification will report the lagging anchor
+            with self._guard:
+                if self._failed:
+                    return
+                self._failed = True  # once per process: every later row would fail the same way
+            log.warning(
+                "could not anchor the audit log's tip in the secret store (%s); `pa audit verify` will say so",
+                type(exc).__name__,
+            )
+
+    def flush(self) -> None:
+        with self._guard:
+            pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self.flush()
+        with self._guard:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
     def delete(self) -> None:
         self.secrets.delete(self.name)
+
+
+@contextmanager
+def _host_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process of this host (a no-op where ``fcntl`` is missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

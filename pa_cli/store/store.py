@@ -64,6 +64,9 @@ class Store:
         return revisions[0] if len(revisions) == 1 else None
 
     def close(self) -> None:
+        anchor = self.audit.anchor
+        if anchor is not None:
+            anchor.flush()  # the checkpoints of rows this process wrote
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -110,4 +113,6 @@ def audit_anchor(settings: Settings, url: str) -> SecretStoreAnchor:
 
         return open_secret_store(settings.app_paths, interactive=False, notice=False)
 
-    return SecretStoreAnchor(open_secrets, anchor_name(url))
+    return SecretStoreAnchor(
+        open_secrets, anchor_name(url), settings.app_paths.data_dir / "audit-anchor.lock"
+    )

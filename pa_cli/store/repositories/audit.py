@@ -4,8 +4,8 @@
 first row's ``prev_hash`` is 64 zeros. Editing, deleting or reordering a row
 breaks the chain at that row; ``find_break`` recomputes it. Deleting the newest
 rows leaves a shorter chain that still checks out: the tip is anchored outside
-the database (``pa_cli.store.audit_anchor``), updated with every append, and
-``tip`` reads both under the append lock so they can be compared.
+the database (``pa_cli.store.audit_anchor``), advanced after every append, and
+``tip`` reads both so they can be compared.
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class AuditRepository:
         self._db = db
         #: Where each append's checkpoint goes (``open_store`` sets it); None: not anchored.
         self.anchor: AuditAnchor | None = None
-        self._anchor_warned = False
 
     @contextmanager
     def _locked(self) -> Iterator[Session]:
@@ -120,33 +119,26 @@ class AuditRepository:
             entry.row_hash = row_hash(entry)
             session.add(entry)
             session.flush()
-            self._anchor_tip(session, entry)
-            return entry
+            rows = int(session.exec(select(func.count()).select_from(AuditEntry)).one())
+        self._anchor_tip(entry, rows)  # after the commit: a checkpoint never names an uncommitted row
+        return entry
 
-    def _anchor_tip(self, session: Session, entry: AuditEntry) -> None:
-        """Checkpoint the new tip, still under the append lock (so checkpoints keep the rows' order).
-
-        A secret store that cannot be reached does not stop the append (the row is what matters);
-        the checkpoint then lags, and ``pa audit verify`` says the newest rows are not anchored.
-        """
+    def _anchor_tip(self, entry: AuditEntry, rows: int) -> None:
+        """Hand the new tip's checkpoint to the anchor (written in the background, never backwards)."""
         if self.anchor is None:
             return
         from pa_cli.store.audit_anchor import Checkpoint
 
-        rows = session.exec(select(func.count()).select_from(AuditEntry)).one()
-        try:
-            self.anchor.write(Checkpoint(row_id=entry.id, row_hash=entry.row_hash, rows=int(rows)))
-        except Exception as exc:
-            log.warning(
-                "could not anchor the audit log's tip (%s): verification will say so", type(exc).__name__
-            )
+        self.anchor.advance(Checkpoint(row_id=entry.id, row_hash=entry.row_hash, rows=rows))
 
     def tip(self) -> Tip:
-        """The newest row, the count, and the anchor's checkpoint, read under the append lock."""
-        with self._locked() as session:
+        """The newest row, the count, and the anchor's checkpoint (this process's pending one written first)."""
+        if self.anchor is not None:
+            self.anchor.flush()
+        with self._db.read() as session:
             last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
             rows = session.exec(select(func.count()).select_from(AuditEntry)).one()
-            checkpoint = self.anchor.read() if self.anchor is not None else None
+        checkpoint = self.anchor.read() if self.anchor is not None else None
         return Tip(
             row_id=last.id if last is not None else None,
             row_hash=last.row_hash if last is not None else None,
