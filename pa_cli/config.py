@@ -71,6 +71,8 @@ class ServerSettings(_Section):
     port: int = Field(8765, ge=0, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
     token_ttl_days: int = Field(90, ge=1, le=3650)
+    #: A client must send a request's complete headers within this time, or its connection is closed.
+    header_timeout_seconds: float = Field(15.0, gt=0, le=600)
 
 
 class UserSettings(_Section):

@@ -17,6 +17,7 @@ from pa_cli import __version__
 from pa_cli.cli import (
     approve_cmd,
     ask_cmd,
+    audit_cmd,
     chat_cmd,
     config_cmd,
     doctor_cmd,
@@ -59,6 +60,7 @@ app.add_typer(tools_cmd.app, name="tools")
 app.command("approve")(approve_cmd.approve)
 app.command("deny")(approve_cmd.deny)
 app.add_typer(history_cmd.app, name="history")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(serve_cmd.app, name="serve")
 app.command("doctor")(doctor_cmd.doctor)

@@ -28,6 +28,7 @@ def open_secret_store(
     environ: Mapping[str, str] | None = None,
     *,
     interactive: bool | None = None,
+    notice: bool = True,
 ) -> SecretStore:
     """The secret store for this installation.
 
@@ -36,7 +37,8 @@ def open_secret_store(
     keyring, and a one-time notice on stderr says so. ``interactive`` says whether the
     file's passphrase may be asked for with a prompt (default: when stdin is a terminal);
     ``PA_KEYRING_PASSPHRASE`` always takes precedence. Nothing is prompted for, decrypted
-    or created until a secret is read or written.
+    or created until a secret is read or written. ``notice=False`` skips the one-time notice (for
+    background uses such as the audit anchor, which must not write to a command's stderr).
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     choice = (env.get(BACKEND_ENV) or "auto").strip().lower()
@@ -58,7 +60,8 @@ def open_secret_store(
             hint="install or unlock an OS keyring, or unset PA_SECRET_BACKEND to use the encrypted file",
         )
     store = _file_store(paths, env, interactive)
-    _notice_once(paths, store.path)
+    if notice:
+        _notice_once(paths, store.path)
     return store
 
 

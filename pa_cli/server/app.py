@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 DESCRIPTION = """\
 The HTTP and SSE API of `pa`, the personal assistant. Every route but `GET /health` and the
-OAuth callback needs `Authorization: Bearer <token>` with a token from `pa serve token create`.
+OAuth callback (authenticated by its single-use state) needs `Authorization: Bearer <token>` with a
+token from `pa serve token create`; so does this document, `GET /openapi.json`.
 Errors are always `{"error": {"code": str, "message": str}}`.
 """
 
@@ -35,13 +36,16 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
-    from pa_cli.server.routes import agent_config, approvals, chat, meta, oauth, sessions, tools
+    from pa_cli.server.routes import agent_config, approvals, audit, chat, meta, oauth, sessions, tools
     from pa_cli.server.runtime import RuntimeOptions, open_runtime
 
     opts = options or RuntimeOptions()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from pa_cli.server import access_log
+
+        access_log.install()  # here, in each worker, after uvicorn has configured its logging
         runtime = await open_runtime(settings, opts)
         app.state.runtime = runtime
         if opts.settle_heap:
@@ -59,9 +63,10 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, oauth, meta):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=(opts.limits or Limits.from_settings(settings.server)).max_body_bytes

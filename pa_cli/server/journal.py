@@ -40,6 +40,10 @@ class EventJournal:
         self.writes = 0  # transactions and events written, for tests
         self.events = 0
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def submit(self, session_id: str, turn_id: str, type: str, data: dict[str, Any]) -> asyncio.Future[int]:
         """Queue one event (with whatever else is waiting); the future gets its id once it is
         committed. Events keep their order."""

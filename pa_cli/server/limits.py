@@ -30,6 +30,8 @@ class Limits:
     tool_calls_per_minute: int = 60
     max_body_bytes: int = 2 * 1024 * 1024
     window_seconds: float = 60.0
+    #: Google authorizations started per minute (each stores a pending state until it expires).
+    authorizations_per_minute: int = 10
 
     @classmethod
     def from_settings(cls, server: Any) -> Limits:
@@ -42,6 +44,9 @@ class Limits:
                 getattr(server, "tool_calls_per_minute", defaults.tool_calls_per_minute)
             ),
             max_body_bytes=int(getattr(server, "max_body_bytes", defaults.max_body_bytes)),
+            authorizations_per_minute=int(
+                getattr(server, "authorizations_per_minute", defaults.authorizations_per_minute)
+            ),
         )
 
 
@@ -76,6 +81,9 @@ class RateLimiter:
         self.limits = limits
         self.chat = SharedWindow(store, "chat", limits.chat_per_minute, limits.window_seconds, clock)
         self.tools = SharedWindow(store, "tool", limits.tool_calls_per_minute, limits.window_seconds, clock)
+        self.authorizations = SharedWindow(
+            store, "authorize", limits.authorizations_per_minute, limits.window_seconds, clock
+        )
 
     def admit_turn(self, client_id: str) -> None:
         """Count a chat turn (or an approval that resumes one); 429 when over either limit."""
@@ -85,6 +93,12 @@ class RateLimiter:
         wait = self.chat.hit(client_id)
         if wait is not None:
             raise too_many("chat requests", self.limits.chat_per_minute, wait)
+
+    def admit_authorization(self, client_id: str) -> None:
+        """Count a Google authorization started over HTTP; 429 when over the limit."""
+        wait = self.authorizations.hit(client_id)
+        if wait is not None:
+            raise too_many("authorization requests", self.limits.authorizations_per_minute, wait)
 
 
 def too_many(what: str, limit: int, wait: float) -> ApiError:

@@ -47,6 +47,8 @@ def prepare(settings: Settings) -> None:
 def serve(settings: Settings, *, workers: int = 1, err: TextIO | None = None) -> int:
     import uvicorn
 
+    from pa_cli.server.protocol import CONFIG_ATTRIBUTE, HeaderDeadlineProtocol
+
     stream = err or sys.stderr
     host, port = settings.server.host, settings.server.port
     if not is_loopback(host):
@@ -65,7 +67,9 @@ def serve(settings: Settings, *, workers: int = 1, err: TextIO | None = None) ->
         lifespan="on",
         log_level="info",
         server_header=False,
+        http=HeaderDeadlineProtocol,
     )
+    setattr(config, CONFIG_ATTRIBUTE, settings.server.header_timeout_seconds)
     # uvicorn re-raises the signal it stopped for once it has shut down: make that a clean exit.
     signal.signal(signal.SIGTERM, _stopped)
     try:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from pa_cli.secrets import SecretStore
     from pa_cli.server.journal import EventJournal
     from pa_cli.server.limits import Limits, RateLimiter
+    from pa_cli.server.live import TurnRunner
+    from pa_cli.server.revocation import RevocationWatch
     from pa_cli.store import Store
     from pa_cli.tools.registry import ToolRegistry
 
@@ -41,9 +43,13 @@ class ServerRuntime:
     signing_key: bytes
     limiter: RateLimiter
     journal: EventJournal
+    runner: TurnRunner
+    revocations: RevocationWatch
     ping_seconds: float = 15.0
 
     async def aclose(self) -> None:
+        await self.runner.shutdown()  # running turns store their partial answer and their end first
+        await self.revocations.close()
         await self.journal.close()
         self.store.close()
 
@@ -69,6 +75,8 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     from pa_cli.server.auth import ensure_signing_key
     from pa_cli.server.journal import EventJournal
     from pa_cli.server.limits import Limits, RateLimiter, tool_execution_guard
+    from pa_cli.server.live import TurnRunner
+    from pa_cli.server.revocation import RevocationWatch
     from pa_cli.store import open_store
     from pa_cli.tools.registry import ToolRegistry
 
@@ -88,6 +96,7 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
     except BaseException:
         store.close()
         raise
+    journal = EventJournal(store)
     return ServerRuntime(
         settings,
         store,
@@ -96,7 +105,9 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
         service,
         signing_key,
         limiter,
-        EventJournal(store),
+        journal,
+        TurnRunner(store, journal),
+        RevocationWatch(store),
         options.ping_seconds,
     )
 

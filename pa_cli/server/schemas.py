@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 #: "Contains something other than white space", the same for every regex engine that reads it:
 #: JSON Schema's (ECMA-262), pydantic's (Rust) and Python's str.strip() disagree on U+001C-U+001F,
@@ -21,8 +21,34 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a JSON value holds a string that is not valid Unicode (a ``\\ud800`` escape alone)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # JSON may escape half of a surrogate pair on its own; such a string cannot be stored or sent on.
+        if _has_lone_surrogate(data):
+            raise ValueError("the request holds a string that is not valid Unicode (a lone surrogate)")
+        return data
 
 
 class ChatRequest(_Request):
@@ -59,6 +85,11 @@ class ChatResponse(BaseModel):
     )
     incomplete: bool = False
     usage: Usage = Field(default_factory=Usage)
+
+
+class CancelResponse(BaseModel):
+    session_id: str
+    cancelled_turns: list[str] = Field(description="The turns that were running and are now stopped.")
 
 
 class ApprovalDecision(_Request):
@@ -171,3 +202,25 @@ class MessagesResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
+
+
+class AuditRowOut(BaseModel):
+    id: int
+    created_at: datetime
+    tool: str
+    outcome: str = Field(description="ok, tool_error, invalid_arguments, denied, ... (the tool call's end).")
+    session_id: str | None
+    frontend: str = Field(description="Where the call was made: cli, tui, api.")
+    client_id: str | None = Field(description="The device (API client) it was made for, if any.")
+    approval_id: str | None
+    preview: str | None = Field(description="What the user approved, for side effects.")
+    resource_ids: list[str] = Field(description="Google resource ids the call created or touched.")
+    arguments_digest: str
+    row_hash: str
+
+
+class AuditResponse(BaseModel):
+    rows: list[AuditRowOut] = Field(description="Newest first.")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null on the last page.")

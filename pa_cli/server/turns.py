@@ -1,24 +1,26 @@
-"""Driving one agent turn for a request: as an SSE stream, as one JSON answer, or replayed."""
+"""Driving one agent turn for a request: as an SSE stream, as one JSON answer, or replayed.
+
+The turn itself runs as a task of the server process (``TurnRunner``); the
+request only follows it, so a client that goes away stops nothing.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
-
-import anyio
 
 from pa_cli.agent.events import ApprovalRequired, Done, Error, SessionStarted
 from pa_cli.server.errors import ApiError
+from pa_cli.server.live import Follower
 from pa_cli.server.schemas import ChatResponse, PendingApproval, Usage
-from pa_cli.server.sse import TurnStream, replay, sse_response
+from pa_cli.server.sse import live_events, replay, sse_response
 
 if TYPE_CHECKING:
-    from fastapi import Request
+    from sse_starlette import ServerSentEvent
 
     from pa_cli.agent.events import Event
     from pa_cli.server.auth import Principal
+    from pa_cli.server.live import LiveTurn
     from pa_cli.server.runtime import ServerRuntime
     from pa_cli.server.sse import TurnEventStream
 
@@ -31,20 +33,27 @@ _ERROR_STATUS = {
     "approval_state": 409,
     "approval_expired": 409,
     "approval_already_decided": 409,
+    "cancelled": 409,
     "internal": 500,
     "store_error": 503,
     "secret_store_unavailable": 503,
+    "server_shutdown": 503,
 }
 
 
-async def start_stream(runtime: ServerRuntime, events: AsyncIterator[Event]) -> TurnEventStream:
-    """Start the turn now (so a bad session or approval is a plain 4xx), then stream the rest."""
+async def start_turn(runtime: ServerRuntime, events: AsyncIterator[Event], client: Principal) -> LiveTurn:
+    """Start the turn now (so a bad session or approval is a plain 4xx) as a task of this process."""
     first = await anext(events)
     if not isinstance(first, SessionStarted):  # the agent always starts with it; be safe anyway
         raise ApiError(500, "internal", "the turn did not start")
-    shutdown = anyio.Event()
-    stream = TurnStream(runtime.store, runtime.journal, first, events, shutdown)
-    return sse_response(stream.events(), shutdown, runtime.ping_seconds)
+    return await runtime.runner.start(first, events, client.client_id)
+
+
+async def start_stream(
+    runtime: ServerRuntime, events: AsyncIterator[Event], client: Principal
+) -> TurnEventStream:
+    turn = await start_turn(runtime, events, client)
+    return _follow(runtime, client, lambda f: live_events(runtime.runner, turn, 0, f))
 
 
 def replay_stream(runtime: ServerRuntime, client: Principal, last_event_id: int) -> TurnEventStream:
@@ -52,65 +61,56 @@ def replay_stream(runtime: ServerRuntime, client: Principal, last_event_id: int)
     session = runtime.store.sessions.get(anchor.session_id) if anchor is not None else None
     if anchor is None or session is None or session.user_id != client.user_id:
         raise ApiError(404, "not_found", f"no event {last_event_id} to resume from")
-    shutdown = anyio.Event()
+    turn = runtime.runner.get(anchor.turn_id)
+    if turn is not None:  # running here: follow it from memory
+        start = turn.index_after(anchor.id)
+        return _follow(runtime, client, lambda f: live_events(runtime.runner, turn, start, f))
     idle_limit = max(60.0, runtime.settings.llm.timeout_seconds * 2)
-    content = replay(
-        runtime.store,
-        anchor.session_id,
-        anchor.turn_id,
-        anchor.id,
-        anchor.type,
-        shutdown,
-        idle_limit=idle_limit,
+    return _follow(
+        runtime,
+        client,
+        lambda f: replay(
+            runtime.store, anchor.session_id, anchor.turn_id, anchor.id, anchor.type, f, idle_limit=idle_limit
+        ),
     )
-    return sse_response(content, shutdown, runtime.ping_seconds)
 
 
-async def collect(events: AsyncIterator[Event], request: Request) -> ChatResponse:
-    """Run the turn to its end; a client that hangs up cancels it."""
-    task = asyncio.create_task(_consume(events))
-    watcher = asyncio.create_task(_disconnected(request))
-    try:
-        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
-            with anyio.move_on_after(5, shield=True), contextlib.suppress(asyncio.CancelledError):
-                await task
-    if not task.done() or task.cancelled():
-        raise ApiError(499, "cancelled", "the client went away")
-    return task.result()
+def _follow(
+    runtime: ServerRuntime,
+    client: Principal,
+    make: Callable[[Follower], AsyncIterator[ServerSentEvent]],
+) -> TurnEventStream:
+    follower = Follower()
+
+    async def content() -> AsyncIterator[ServerSentEvent]:
+        runtime.revocations.add(client.client_id, follower)
+        try:
+            async for sse in make(follower):
+                yield sse
+        finally:
+            runtime.revocations.discard(client.client_id, follower)
+
+    return sse_response(content(), follower, runtime.ping_seconds)
 
 
-async def _disconnected(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _consume(events: AsyncIterator[Event]) -> ChatResponse:
+async def collect(runtime: ServerRuntime, events: AsyncIterator[Event], client: Principal) -> ChatResponse:
+    """Wait for the turn's end (a client that hangs up meanwhile stops nothing)."""
+    turn = await start_turn(runtime, events, client)
     approvals: dict[str, PendingApproval] = {}
-    try:
-        async for event in events:
-            if isinstance(event, ApprovalRequired):
-                approvals[event.id] = PendingApproval(
-                    id=event.id, tool=event.tool, preview=event.preview, expires_at=event.expires_at
-                )
-            elif isinstance(event, Error):
-                raise ApiError(_ERROR_STATUS.get(event.code, 502), event.code, event.message)
-            elif isinstance(event, Done):
-                return ChatResponse(
-                    response=event.response,
-                    session_id=event.session_id,
-                    tools_used=event.tools_used,
-                    pending_approvals=[approvals[i] for i in event.pending_approvals if i in approvals],
-                    incomplete=event.incomplete,
-                    usage=Usage(**event.usage.model_dump()),
-                )
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    async for _, event in turn.follow(Follower()):
+        if isinstance(event, ApprovalRequired):
+            approvals[event.id] = PendingApproval(
+                id=event.id, tool=event.tool, preview=event.preview, expires_at=event.expires_at
+            )
+        elif isinstance(event, Error):
+            raise ApiError(_ERROR_STATUS.get(event.code, 502), event.code, event.message)
+        elif isinstance(event, Done):
+            return ChatResponse(
+                response=event.response,
+                session_id=event.session_id,
+                tools_used=event.tools_used,
+                pending_approvals=[approvals[i] for i in event.pending_approvals if i in approvals],
+                incomplete=event.incomplete,
+                usage=Usage(**event.usage.model_dump()),
+            )
     raise ApiError(502, "incomplete_turn", "the turn ended without an answer")

@@ -160,7 +160,7 @@ class AuditEntry(PaModel, table=True):
     id: int = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     user_id: int | None = Field(default=None, index=True)  # no foreign key: the log outlives users
-    tool: str
+    tool: str = Field(index=True)
     arguments_digest: str
     preview: str | None = Field(default=None, sa_type=Text)
     frontend: str
@@ -168,11 +168,12 @@ class AuditEntry(PaModel, table=True):
     resource_ids: list[str] = Field(default_factory=list, sa_type=JSON)
     client_id: str | None = None
     approval_id: str | None = None
-    session_id: str | None = None  # no foreign key: the log outlives sessions
     #: On a closing row: the id of the begin row (outcome ``executing``) of the same call.
     ref_id: int | None = None
     prev_hash: str
     row_hash: str
+    #: No foreign key: the log outlives sessions. In the hash only when set (older rows keep theirs).
+    session_id: str | None = Field(default=None, index=True)
 
 
 class VfsFile(PaModel, table=True):
@@ -213,6 +214,30 @@ class ApiClient(PaModel, table=True):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class OAuthState(PaModel, table=True):
+    """A Google authorization started over HTTP and not yet finished (or swept once expired)."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: str = Field(primary_key=True)  # sha256 of the state: the state itself is not stored
+    client_id: str
+    user_id: int
+    service: str
+    redirect_uri: str = Field(sa_type=Text)
+    sealed_verifier: str = Field(sa_type=Text)  # the PKCE code verifier, encrypted (AES-GCM)
+    expires_at: float = Field(index=True)  # Unix time
+
+
+class TurnCancel(PaModel, table=True):
+    """A request to stop a turn, for the worker or host that runs it (it looks twice a second)."""
+
+    __tablename__ = "turn_cancels"
+
+    turn_id: str = Field(primary_key=True)
+    session_id: str
+    requested_at: float  # Unix time
 
 
 class RateLimitHit(PaModel, table=True):

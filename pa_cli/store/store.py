@@ -14,10 +14,12 @@ from pa_cli.store.repositories.audit import AuditRepository
 from pa_cli.store.repositories.events import TurnEventRepository
 from pa_cli.store.repositories.messages import MessageRepository
 from pa_cli.store.repositories.oauth import OAuthTokenRepository
+from pa_cli.store.repositories.oauth_states import OAuthStateRepository
 from pa_cli.store.repositories.plans import PlanRepository
 from pa_cli.store.repositories.rate_limits import RateLimitRepository
 from pa_cli.store.repositories.sessions import SessionRepository
 from pa_cli.store.repositories.tools import ToolAccessRepository, ToolRegistryRepository
+from pa_cli.store.repositories.turn_cancels import TurnCancelRepository
 from pa_cli.store.repositories.users import AgentConfigRepository, UserRepository
 from pa_cli.store.repositories.vfs import VfsRepository
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from pa_cli.config import Settings
+    from pa_cli.secrets import SecretStore
+    from pa_cli.store.audit_anchor import SecretStoreAnchor
 
 
 class Store:
@@ -47,6 +51,8 @@ class Store:
         self.api_clients = ApiClientRepository(db)
         self.events = TurnEventRepository(db)
         self.rate_limits = RateLimitRepository(db)
+        self.oauth_states = OAuthStateRepository(db)
+        self.turn_cancels = TurnCancelRepository(db)
 
     @property
     def dialect(self) -> str:
@@ -58,6 +64,9 @@ class Store:
         return revisions[0] if len(revisions) == 1 else None
 
     def close(self) -> None:
+        anchor = self.audit.anchor
+        if anchor is not None:
+            anchor.flush()  # the checkpoints of rows this process wrote
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -88,4 +97,22 @@ def open_store(settings: Settings | None = None, *, url: str | None = None) -> S
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine)
+    store = Store(engine)
+    if settings is not None:
+        store.audit.anchor = audit_anchor(settings, url)
+    return store
+
+
+def audit_anchor(settings: Settings, url: str) -> SecretStoreAnchor:
+    """The audit log's tip checkpoint in this installation's secret store (opened on first use,
+    never prompting: an append must not stop to ask for a passphrase)."""
+    from pa_cli.store.audit_anchor import SecretStoreAnchor, anchor_name
+
+    def open_secrets() -> SecretStore:
+        from pa_cli.secrets import open_secret_store
+
+        return open_secret_store(settings.app_paths, interactive=False, notice=False)
+
+    return SecretStoreAnchor(
+        open_secrets, anchor_name(url), settings.app_paths.data_dir / "audit-anchor.lock"
+    )

@@ -25,7 +25,7 @@ DUMMY_BODIES = {
 
 def _operations(server: LiveServer) -> list[tuple[str, str, str]]:
     """(method, concrete path, template) of every operation the OpenAPI document says needs the token."""
-    schema = httpx.get(server.base_url + "/openapi.json").json()
+    schema = httpx.get(server.base_url + "/openapi.json", headers=server.headers()).json()
     found = []
     for template, item in schema["paths"].items():
         for method, operation in item.items():
@@ -61,7 +61,15 @@ def test_health_and_the_web_page_need_no_token(server: LiveServer) -> None:
     assert httpx.get(server.base_url + "/health").json()["status"] == "ok"
     page = httpx.get(server.base_url + "/")
     assert page.status_code == 200 and "<html" in page.text.lower()
-    assert httpx.get(server.base_url + "/openapi.json").status_code == 200
+
+
+def test_the_openapi_document_needs_the_token_as_readme_says(server: LiveServer) -> None:
+    _assert_401(httpx.get(server.base_url + "/openapi.json"), "unauthorized")
+    _assert_401(httpx.get(server.base_url + "/openapi.json", headers=server.headers(_tamper(server.token))))
+    document = httpx.get(server.base_url + "/openapi.json", headers=server.headers())
+    assert document.status_code == 200
+    assert document.json()["paths"]["/health"]["get"]["summary"] == "Liveness; needs no token"
+    assert "/openapi.json" not in document.json()["paths"]
 
 
 def test_every_other_route_refuses_missing_and_malformed_tokens(server: LiveServer) -> None:

@@ -34,7 +34,11 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         env = server_env(tmp_path_factory.mktemp("openapi"), llm.env())
         app_settings = load_settings(environ=env)
         options = RuntimeOptions(
-            limits=Limits(chat_per_minute=1_000_000, tool_calls_per_minute=1_000_000),
+            limits=Limits(
+                chat_per_minute=1_000_000,
+                tool_calls_per_minute=1_000_000,
+                authorizations_per_minute=1_000_000,
+            ),
             secrets=open_secret_store(app_settings.app_paths, env),
         )
         with ThreadedServer(app_settings, options) as live:
@@ -51,6 +55,8 @@ OPERATIONS = [
     ("PUT", "/api/v1/personal-assistant/config"),
     ("GET", "/api/v1/personal-assistant/sessions"),
     ("GET", "/api/v1/personal-assistant/sessions/{session_id}/messages"),
+    ("POST", "/api/v1/personal-assistant/sessions/{session_id}/cancel"),
+    ("GET", "/api/v1/personal-assistant/audit"),
     ("GET", "/api/v1/personal-assistant/approvals"),
     ("POST", "/api/v1/personal-assistant/approvals/{approval_id}"),
     ("GET", "/api/v1/oauth/google/authorize"),
@@ -95,7 +101,9 @@ DERANDOMIZE = os.environ.get("CI") == "true"
 def api_schema(live_api: tuple[str, str]) -> Any:
     base_url, token = live_api
     config = schemathesis.Config.from_dict({**CONFIG, "auth": {"openapi": {"HTTPBearer": {"bearer": token}}}})
-    return schemathesis.openapi.from_url(base_url + "/openapi.json", config=config)
+    return schemathesis.openapi.from_url(
+        base_url + "/openapi.json", config=config, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
@@ -128,8 +136,10 @@ def test_every_route_answers_as_its_openapi_document_says(
 def test_the_document_lists_every_route_of_the_contract(live_api: tuple[str, str]) -> None:
     import httpx
 
-    base_url, _ = live_api
-    paths = httpx.get(base_url + "/openapi.json").json()["paths"]
+    base_url, token = live_api
+    paths = httpx.get(base_url + "/openapi.json", headers={"Authorization": f"Bearer {token}"}).json()[
+        "paths"
+    ]
     api = "/api/v1/personal-assistant"
     expected = {
         f"{api}/chat": {"post"},
@@ -139,6 +149,8 @@ def test_the_document_lists_every_route_of_the_contract(live_api: tuple[str, str
         f"{api}/config": {"get", "put"},
         f"{api}/sessions": {"get"},
         f"{api}/sessions/{{session_id}}/messages": {"get"},
+        f"{api}/sessions/{{session_id}}/cancel": {"post"},
+        f"{api}/audit": {"get"},
         f"{api}/approvals/{{approval_id}}": {"post"},
         "/api/v1/oauth/google/authorize": {"get"},
         "/api/v1/oauth/google/callback": {"get"},

@@ -1,9 +1,11 @@
-"""SSE streams that break: a client that hangs up, a reconnect with Last-Event-ID, a server that stops."""
+"""SSE streams that break: a client that hangs up and comes back, a cancel, a revoked token, a server that stops."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -17,6 +19,7 @@ from tests.agent.scripts import thinking
 from tests.server.support import API, LiveServer, SseEvent, ThreadedServer, issue, sse_events, stream_events
 
 ANSWER = "One, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen."
+LONG_ANSWER = ANSWER + " Fourteen, fifteen, sixteen, seventeen, eighteen, nineteen, twenty, twenty-one."
 
 
 def _slow_answer(fake_llm: FakeLLM, delay_ms: float = 120) -> None:
@@ -46,26 +49,111 @@ def _messages(http: httpx.Client, session_id: str) -> list[dict[str, object]]:
     return messages
 
 
-def test_a_client_that_hangs_up_cancels_the_turn_and_keeps_the_partial_answer(
+def _other_users_token(server: LiveServer) -> str:
+    """A token of a second user of the same server."""
+    import jwt
+
+    from pa_cli.secrets import open_secret_store
+    from pa_cli.server.auth import ensure_signing_key
+
+    settings = load_settings(environ=server.env)
+    with open_store(settings) as store:
+        other = store.users.ensure("someone-else")
+        client = store.api_clients.create(other.id, "their phone")
+    key = ensure_signing_key(open_secret_store(settings.app_paths, server.env))
+    claims = {"iss": "pa", "aud": "pa-serve", "sub": str(other.id), "jti": client.id, "iat": 1, "exp": 2**33}
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def test_a_client_that_drops_and_reconnects_two_seconds_later_loses_nothing(
     server: LiveServer, fake_llm: FakeLLM
 ) -> None:
-    _slow_answer(fake_llm)
+    fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=150)
     with server.client() as http:
         with http.stream("POST", f"{API}/chat/stream", json={"message": "count slowly"}) as response:
             seen = _read_until_tokens(sse_events(response), 2)
-        session_id = seen[0].data["session_id"]
-        _wait_for(lambda: any(m["role"] == "assistant" for m in _messages(http, session_id)))
-        [assistant] = [m for m in _messages(http, session_id) if m["role"] == "assistant"]
-        assert assistant["status"] == "incomplete"
-        assert ANSWER.startswith(str(assistant["content"])) and assistant["content"] != ANSWER
-
-        # The turn's stored events end with the cancellation, so a replay ends too.
-        replayed = stream_events(
+        # The phone is gone (the connection is closed); it comes back two seconds later.
+        time.sleep(2)
+        rest = stream_events(
             http, f"{API}/chat/stream", {"message": "count slowly"}, **{"Last-Event-ID": seen[-1].id}
         )
-    assert replayed[-1].event == "error" and replayed[-1].data["code"] == "cancelled"
-    text = "".join(e.data["text"] for e in seen + replayed if e.event == "token")
-    assert ANSWER.startswith(text)
+    events = seen + rest
+    ids = [int(e.id) for e in events]
+    assert ids == sorted(set(ids))  # strictly increasing: nothing repeated
+    assert rest[-1].event == "done" and rest[-1].data["response"] == LONG_ANSWER
+    assert "".join(e.data["text"] for e in events if e.event == "token") == LONG_ANSWER
+    # Nothing lost either: the two connections together carried every stored event of the turn.
+    with open_store(load_settings(environ=server.env)) as store:
+        stored = store.events.after(seen[0].data["session_id"], seen[0].data["turn_id"])
+    assert [e.id for e in stored] == ids
+    with server.client() as http:
+        [assistant] = [m for m in _messages(http, seen[0].data["session_id"]) if m["role"] == "assistant"]
+    assert assistant["status"] == "complete" and assistant["content"] == LONG_ANSWER
+
+
+def test_cancel_stops_a_running_turn_and_keeps_the_partial_answer_marked_incomplete(
+    server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=200)
+    with server.client() as http:
+        with http.stream("POST", f"{API}/chat/stream", json={"message": "count slowly"}) as response:
+            events = sse_events(response)
+            seen = _read_until_tokens(events, 2)
+            session_id = seen[0].data["session_id"]
+            cancelled = http.post(f"{API}/sessions/{session_id}/cancel")
+            seen += list(events)
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json() == {"session_id": session_id, "cancelled_turns": [seen[0].data["turn_id"]]}
+        assert seen[-1].event == "error" and seen[-1].data["code"] == "cancelled"
+        assert not any(e.event == "done" for e in seen)
+        [assistant] = [m for m in _messages(http, session_id) if m["role"] == "assistant"]
+        assert assistant["status"] == "incomplete"
+        text = "".join(e.data["text"] for e in seen if e.event == "token")
+        assert assistant["content"] == text and LONG_ANSWER.startswith(text) and text != LONG_ANSWER
+
+        again = http.post(f"{API}/sessions/{session_id}/cancel")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "not_running"
+        unknown = http.post(f"{API}/sessions/{'0' * 32}/cancel")
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    with server.client(_other_users_token(server)) as other:
+        foreign = other.post(f"{API}/sessions/{session_id}/cancel")
+        assert foreign.status_code == 404
+
+
+def test_another_user_cannot_cancel_a_running_turn(server: LiveServer, fake_llm: FakeLLM) -> None:
+    fake_llm.reply_text(thinking(ANSWER), chunk_size=6, delay_between_chunks_ms=100)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response,
+    ):
+        events = sse_events(response)
+        seen = _read_until_tokens(events, 1)
+        with server.client(_other_users_token(server)) as other:
+            foreign = other.post(f"{API}/sessions/{seen[0].data['session_id']}/cancel")
+        seen += list(events)
+    assert foreign.status_code == 404
+    assert seen[-1].event == "done" and seen[-1].data["response"] == ANSWER
+
+
+def test_revoking_the_token_ends_its_open_stream_with_an_error(server: LiveServer, fake_llm: FakeLLM) -> None:
+    fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=250)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count slowly"}) as response,
+    ):
+        events = sse_events(response)
+        seen = _read_until_tokens(events, 1)
+        result = subprocess.run(
+            [sys.executable, "-m", "pa_cli", "serve", "token", "revoke", server.client_id],
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        seen += list(events)
+    assert seen[-1].event == "error" and seen[-1].data["code"] == "token_revoked"
+    assert not any(e.event == "done" for e in seen)
 
 
 def test_a_reconnect_with_last_event_id_gets_the_rest_of_the_turn(
@@ -139,3 +227,28 @@ def test_a_quiet_stream_gets_keep_alive_pings(fake_llm: FakeLLM, local_settings:
     pings = [line for line in lines if line.startswith(":")]
     assert len(pings) >= 2
     assert any(line == "event: done" for line in lines)
+
+
+def test_shutting_down_stops_a_turn_nobody_follows_and_marks_it_incomplete(
+    own_server: LiveServer, fake_llm: FakeLLM
+) -> None:
+    server = own_server
+    fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=250)
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response,
+    ):
+        seen = _read_until_tokens(sse_events(response), 2)
+    # The client is gone; the turn goes on in the server until the server stops.
+    session_id, turn_id = seen[0].data["session_id"], seen[0].data["turn_id"]
+    settings = load_settings(environ=server.env)
+    with open_store(settings) as store:
+        _wait_for(lambda: len([e for e in store.events.after(session_id, turn_id) if e.type == "token"]) > 3)
+    assert server.stop() == 0
+    with open_store(settings) as store:
+        stored = store.events.after(session_id, turn_id)
+        [assistant] = [m for m in store.messages.list(session_id) if m.role == "assistant"]
+    assert stored[-1].type == "error" and stored[-1].data["code"] == "server_shutdown"
+    text = "".join(e.data["text"] for e in stored if e.type == "token")
+    assert assistant.status == "incomplete" and assistant.content == text
+    assert LONG_ANSWER.startswith(text) and text != LONG_ANSWER

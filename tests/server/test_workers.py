@@ -102,3 +102,32 @@ def test_two_workers_serve_one_conversation(shared_env: dict[str, str], fake_llm
         assert len(set(re.findall(r"Started server process \[(\d+)\]", server.output))) == 2
     finally:
         assert server.stop() == 0
+
+
+def test_a_turn_running_on_one_server_is_cancelled_through_the_other(
+    pair: tuple[LiveServer, LiveServer], fake_llm: FakeLLM
+) -> None:
+    a, b = pair
+    answer = "Alpha, beta, gamma, delta, epsilon, zeta, eta, theta, iota, kappa, lambda, mu, nu, xi."
+    fake_llm.reply_text(thinking(answer), chunk_size=4, delay_between_chunks_ms=250)
+    with (
+        a.client() as on_a,
+        b.client(a.token) as on_b,
+        on_a.stream("POST", f"{API}/chat/stream", json={"message": "greek letters"}) as response,
+    ):
+        stream = sse_events(response)
+        seen = [next(stream), next(stream)]
+        session_id = seen[0].data["session_id"]
+        cancelled = on_b.post(f"{API}/sessions/{session_id}/cancel")
+        seen += list(stream)
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["cancelled_turns"] == [seen[0].data["turn_id"]]
+        assert seen[-1].event == "error" and seen[-1].data["code"] == "cancelled"
+        [assistant] = [
+            m
+            for m in on_b.get(f"{API}/sessions/{session_id}/messages").json()["messages"]
+            if m["role"] == "assistant"
+        ]
+        text = "".join(e.data["text"] for e in seen if e.event == "token")
+        assert assistant["status"] == "incomplete" and assistant["content"] == text != answer
+        assert on_b.post(f"{API}/sessions/{session_id}/cancel").status_code == 409

@@ -62,4 +62,4 @@ async def decide(
     events = runtime.service.resume(
         approval_id, body.approve, frontend=FRONTEND, user_id=client.user_id, client_id=client.client_id
     )
-    return await start_stream(runtime, events)
+    return await start_stream(runtime, events, client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 
 from pa_cli.server.errors import error_responses
 from pa_cli.server.runtime import FRONTEND, Client, Runtime, reject_unknown_query
@@ -30,9 +30,9 @@ LastEventId = Annotated[
     "/chat",
     response_model=ChatResponse,
     responses=error_responses(400, 401, 403, 404, 413, 422, 429, 502, 503),
-    summary="Ask and wait for the whole answer",
+    summary="Ask and wait for the whole answer (the turn runs to its end even if the client goes away)",
 )
-async def chat(body: ChatRequest, request: Request, client: Client, runtime: Runtime) -> ChatResponse:
+async def chat(body: ChatRequest, client: Client, runtime: Runtime) -> ChatResponse:
     runtime.limiter.admit_turn(client.client_id)
     events = runtime.service.run(
         body.message,
@@ -42,7 +42,7 @@ async def chat(body: ChatRequest, request: Request, client: Client, runtime: Run
         user_id=client.user_id,
         client_id=client.client_id,
     )
-    return await collect(events, request)
+    return await collect(runtime, events, client)
 
 
 @router.post(
@@ -65,4 +65,4 @@ async def chat_stream(
         user_id=client.user_id,
         client_id=client.client_id,
     )
-    return await start_stream(runtime, events)
+    return await start_stream(runtime, events, client)

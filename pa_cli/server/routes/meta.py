@@ -1,15 +1,16 @@
-"""GET /health (no token) and the web chat page at / (static files shipped in the package)."""
+"""GET /health (no token), GET /openapi.json (token), and the web chat page at / (static files shipped
+in the package; the page holds nothing until its user gives it a token)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from pa_cli import __version__
 from pa_cli.server.errors import error_responses
-from pa_cli.server.runtime import reject_unknown_query
+from pa_cli.server.runtime import Client, reject_unknown_query
 from pa_cli.server.schemas import Health
 
 router = APIRouter()
@@ -46,6 +47,12 @@ _ASSETS = {
 )
 def health() -> Health:
     return Health(status="ok", version=__version__)
+
+
+@router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(reject_unknown_query)])
+def openapi_document(request: Request, _client: Client) -> JSONResponse:
+    """The OpenAPI document, for token holders only: it names every route and tool this server offers."""
+    return JSONResponse(request.app.openapi())
 
 
 @router.get("/", include_in_schema=False)

@@ -30,12 +30,14 @@ def begin_authorization(
 ) -> AuthorizeResponse:
     from pa_cli.google.oauth import begin_web_authorization
 
+    runtime.limiter.admit_authorization(client.client_id)
     redirect_uri = str(request.url_for(CALLBACK_ROUTE))
     auth_url, state, verifier = begin_web_authorization(
         runtime.settings, runtime.secrets, service, redirect_uri
     )
     remember(
-        runtime.secrets,
+        runtime.store,
+        runtime.signing_key,
         state,
         client_id=client.client_id,
         user_id=client.user_id,
@@ -49,7 +51,7 @@ def begin_authorization(
 @router.get(
     "/authorize",
     response_model=AuthorizeResponse,
-    responses=error_responses(400, 401, 403, 422, 503),
+    responses=error_responses(400, 401, 403, 422, 429, 503),
     summary="Start authorizing a Google service; open auth_url in a browser",
     dependencies=[Depends(reject_unknown_query)],
 )
@@ -69,7 +71,7 @@ def _safe(value: str) -> str:
 def _complete(runtime: ServerRuntime, state: str, code: str | None, error: str | None) -> OAuthResult:
     from pa_cli.google.oauth import complete_web_authorization
 
-    pending = take(runtime.secrets, state)
+    pending = take(runtime.store, runtime.signing_key, state)
     if pending is None:
         raise ApiError(
             400, "invalid_state", "unknown, expired or already used authorization state; start again"

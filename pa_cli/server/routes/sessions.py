@@ -1,18 +1,31 @@
-"""GET .../sessions and GET .../sessions/{id}/messages, paged."""
+"""GET .../sessions and GET .../sessions/{id}/messages, paged; POST .../sessions/{id}/cancel."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from pa_cli.server.errors import ApiError, error_responses
+from pa_cli.server.live import CANCEL_POLL_SECONDS, TERMINAL
 from pa_cli.server.runtime import Client, Runtime, reject_unknown_query
-from pa_cli.server.schemas import ID_PATTERN, MessageOut, MessagesResponse, SessionOut, SessionsResponse
+from pa_cli.server.schemas import (
+    ID_PATTERN,
+    CancelResponse,
+    MessageOut,
+    MessagesResponse,
+    SessionOut,
+    SessionsResponse,
+)
 
 router = APIRouter(
     prefix="/api/v1/personal-assistant", tags=["history"], dependencies=[Depends(reject_unknown_query)]
 )
+
+#: How long a cancel waits for another worker's turn to end before it says nothing runs it.
+REMOTE_CANCEL_SECONDS = 15.0
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
@@ -89,4 +102,45 @@ async def list_messages(
         limit=limit,
         offset=offset,
         next_offset=_next(offset, limit, len(messages)),
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    response_model=CancelResponse,
+    responses=error_responses(401, 404, 409, 422, 503),
+    summary="Stop the session's running turn (the only way to stop one)",
+    description=(
+        "The turn stops, its partial answer is kept marked incomplete, and its event stream ends with an "
+        "`error` event whose code is `cancelled`; the answer comes once that end is stored. Any worker "
+        "or host on the same database can be asked. 409 (`not_running`) when no turn of the session is "
+        "running (it has ended, or the server that ran it stopped)."
+    ),
+)
+async def cancel_turn(
+    session_id: Annotated[str, Path(pattern=ID_PATTERN)], client: Client, runtime: Runtime
+) -> CancelResponse:
+    store = runtime.store
+    session = store.sessions.get(session_id)
+    if session is None or session.user_id != client.user_id:
+        raise ApiError(404, "not_found", f"no session {session_id!r}")
+    turns = runtime.runner.running_in(session_id)
+    if turns:
+        for turn in turns:
+            await runtime.runner.cancel(turn)
+        return CancelResponse(session_id=session_id, cancelled_turns=[t.turn_id for t in turns])
+    last = store.events.last_of_session(session_id)
+    if last is None or last.type in TERMINAL:
+        raise ApiError(409, "not_running", "no turn of this session is running")
+    # The turn runs in another worker or host (or ran in one that stopped): ask it, and wait for its end.
+    store.turn_cancels.request(last.turn_id, session_id, now=time.time())
+    waited = 0.0
+    while waited < REMOTE_CANCEL_SECONDS:
+        await asyncio.sleep(CANCEL_POLL_SECONDS)
+        waited += CANCEL_POLL_SECONDS
+        if any(e.type in TERMINAL for e in store.events.after(session_id, last.turn_id, last.id)):
+            return CancelResponse(session_id=session_id, cancelled_turns=[last.turn_id])
+    store.turn_cancels.clear(last.turn_id)
+    raise ApiError(
+        409, "not_running", "no server is running this session's turn (the one that ran it stopped?)"
     )

@@ -46,7 +46,7 @@ async def list_tools(client: Client, runtime: Runtime) -> Response:
 @router.post(
     "/tools/{tool_name}/authorize",
     response_model=AuthorizeResponse,
-    responses=error_responses(400, 401, 403, 404, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 422, 429, 503),
     summary="Start authorizing the Google service a tool needs; open auth_url in a browser",
 )
 def authorize_tool(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 from sqlmodel import col, select
 
@@ -40,6 +41,16 @@ class ApiClientRepository:
                 return False
             client.revoked_at = utcnow()
             return True
+
+    def revoked_among(self, client_ids: Iterable[str]) -> set[str]:
+        """Which of ``client_ids`` are revoked (or gone): one query for every open stream of a process."""
+        wanted = set(client_ids)
+        if not wanted:
+            return set()
+        query = select(ApiClient.id).where(col(ApiClient.id).in_(wanted), col(ApiClient.revoked_at).is_(None))
+        with self._db.read() as session:
+            active = set(session.exec(query).all())
+        return wanted - active
 
     def mark_used(self, client_id: str) -> None:
         with self._db.write() as session:

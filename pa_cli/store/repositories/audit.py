@@ -15,24 +15,36 @@ an unknown tool, a guard such as the server's rate limit),
 
 ``row_hash = sha256(prev_hash + canonical JSON of the row's content)``; the
 first row's ``prev_hash`` is 64 zeros. Editing, deleting or reordering a row
-breaks the chain at that row; ``verify_chain`` recomputes it. ``session_id``
+breaks the chain at that row; ``find_break`` recomputes it. ``session_id``
 and ``ref_id`` enter the hashed content only when set, so rows written before
 they existed keep their hashes. Every row is appended by ``_append``, the one
-place that writes to the chain.
+place that writes to the chain. Deleting the newest rows leaves a shorter chain
+that still checks out: the tip is anchored outside the database
+(``pa_cli.store.audit_anchor``), advanced after every append, and ``tip``
+reads both so they can be compared.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlmodel import col, select
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
 
 from pa_cli.store.db import Database
 from pa_cli.store.models import AuditEntry
 from pa_cli.store.types import GENESIS_HASH, arguments_digest, as_utc, canonical_json
+
+if TYPE_CHECKING:
+    from pa_cli.store.audit_anchor import AuditAnchor, Checkpoint
+
+log = logging.getLogger(__name__)
 
 #: The outcome of a begin row: the call is running (or the process died while it ran).
 EXECUTING = "executing"
@@ -42,7 +54,7 @@ AUDIT_LOCK_KEY = 0x7061_6175  # "paau"
 
 
 def row_hash(entry: AuditEntry) -> str:
-    content = {
+    content: dict[str, Any] = {
         "created_at": as_utc(entry.created_at).isoformat(),
         "user_id": entry.user_id,
         "tool": entry.tool,
@@ -61,9 +73,37 @@ def row_hash(entry: AuditEntry) -> str:
     return hashlib.sha256((entry.prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Break:
+    """The first row where the chain does not check out, and why."""
+
+    row_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Tip:
+    """The newest row and the row count, read together with the anchor's checkpoint."""
+
+    row_id: int | None
+    row_hash: str | None
+    rows: int
+    checkpoint: Checkpoint | None
+
+
 class AuditRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        #: Where each append's checkpoint goes (``open_store`` sets it); None: not anchored.
+        self.anchor: AuditAnchor | None = None
+
+    @contextmanager
+    def _locked(self) -> Iterator[Session]:
+        """A write transaction holding the chain's append lock, on every backend."""
+        with self._db.write() as session:
+            if self._db.dialect == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+            yield session
 
     def record(
         self,
@@ -136,9 +176,7 @@ class AuditRepository:
 
     def _append(self, **fields: Any) -> AuditEntry:
         """Append one row at the end of the chain: the only write to ``audit_log``."""
-        with self._db.write() as session:
-            if self._db.dialect == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        with self._locked() as session:
             last = session.exec(
                 select(AuditEntry.row_hash).order_by(col(AuditEntry.id).desc()).limit(1)
             ).first()
@@ -146,28 +184,82 @@ class AuditRepository:
             entry.row_hash = row_hash(entry)
             session.add(entry)
             session.flush()
-            return entry
+            rows = int(session.exec(select(func.count()).select_from(AuditEntry)).one())
+        self._anchor_tip(entry, rows)  # after the commit: a checkpoint never names an uncommitted row
+        return entry
 
-    def list(self, *, user_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
-        """Newest first."""
-        query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    def _anchor_tip(self, entry: AuditEntry, rows: int) -> None:
+        """Hand the new tip's checkpoint to the anchor (written in the background, never backwards)."""
+        if self.anchor is None:
+            return
+        from pa_cli.store.audit_anchor import Checkpoint
+
+        self.anchor.advance(Checkpoint(row_id=entry.id, row_hash=entry.row_hash, rows=rows))
+
+    def tip(self) -> Tip:
+        """The newest row, the count, and the anchor's checkpoint (this process's pending one written first)."""
+        if self.anchor is not None:
+            self.anchor.flush()
+        with self._db.read() as session:
+            last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+            rows = session.exec(select(func.count()).select_from(AuditEntry)).one()
+        checkpoint = self.anchor.read() if self.anchor is not None else None
+        return Tip(
+            row_id=last.id if last is not None else None,
+            row_hash=last.row_hash if last is not None else None,
+            rows=int(rows),
+            checkpoint=checkpoint,
+        )
+
+    def list(
+        self,
+        *,
+        user_id: int | None = None,
+        tool: str | None = None,
+        session_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[AuditEntry]:
+        """Newest first; ``since`` inclusive, ``until`` exclusive."""
+        query = select(AuditEntry)
         if user_id is not None:
             query = query.where(AuditEntry.user_id == user_id)
+        if tool is not None:
+            query = query.where(AuditEntry.tool == tool)
+        if session_id is not None:
+            query = query.where(AuditEntry.session_id == session_id)
+        if since is not None:
+            query = query.where(col(AuditEntry.created_at) >= since)
+        if until is not None:
+            query = query.where(col(AuditEntry.created_at) < until)
+        query = query.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)
         with self._db.read() as session:
             return list(session.exec(query).all())
 
+    def find_break(self, up_to: int | None = None) -> Break | None:
+        """The first row (up to id ``up_to``) whose hash or link does not check out; None if all do."""
+        previous = GENESIS_HASH
+        previous_id: int | None = None
+        query = select(AuditEntry).order_by(col(AuditEntry.id))
+        if up_to is not None:
+            query = query.where(col(AuditEntry.id) <= up_to)
+        with self._db.read() as session:
+            for entry in session.exec(query.execution_options(yield_per=500)):
+                if entry.prev_hash != previous:
+                    after = f"row {previous_id}" if previous_id is not None else "the start of the log"
+                    return Break(entry.id, f"does not follow {after}: a row before it was removed or changed")
+                if row_hash(entry) != entry.row_hash:
+                    return Break(entry.id, "its content does not match its hash: the row was changed")
+                previous = entry.row_hash
+                previous_id = entry.id
+        return None
+
     def first_broken(self) -> int | None:
         """The id of the first row whose hash or link does not check out; None if all do."""
-        previous = GENESIS_HASH
-        with self._db.read() as session:
-            rows = session.exec(
-                select(AuditEntry).order_by(col(AuditEntry.id)).execution_options(yield_per=500)
-            )
-            for entry in rows:
-                if entry.prev_hash != previous or row_hash(entry) != entry.row_hash:
-                    return entry.id
-                previous = entry.row_hash
-        return None
+        found = self.find_break()
+        return found.row_id if found is not None else None
 
     def verify_chain(self) -> bool:
         return self.first_broken() is None

@@ -62,6 +62,17 @@ class TurnEventRepository:
         with self._db.read() as session:
             return list(session.exec(query).all())
 
+    def last_of_session(self, session_id: str) -> TurnEvent | None:
+        """The session's newest event: whether its latest turn has ended (``done``/``error``) or not."""
+        query = (
+            select(TurnEvent)
+            .where(TurnEvent.session_id == session_id)
+            .order_by(col(TurnEvent.id).desc())
+            .limit(1)
+        )
+        with self._db.read() as session:
+            return session.exec(query).first()
+
     def get(self, event_id: int) -> TurnEvent | None:
         """One event: which session and turn a ``Last-Event-ID`` belongs to."""
         with self._db.read() as session:
