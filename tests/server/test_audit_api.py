@@ -38,26 +38,27 @@ def test_audit_lists_the_users_rows_newest_first_with_filters_and_pages(
     second = _chat_with_tools(server, fake_llm)
     with server.client() as http:
         everything = http.get(f"{API}/audit").json()
-        assert [r["tool"] for r in everything["rows"]] == ["fs_read", "fs_write", "fs_write"] * 2
+        # each call is a begin row and a closing row
+        assert [r["tool"] for r in everything["rows"]] == (["fs_read"] * 2 + ["fs_write"] * 4) * 2
         ids = [r["id"] for r in everything["rows"]]
         assert ids == sorted(ids, reverse=True)
         assert {r["frontend"] for r in everything["rows"]} == {"api"}
         assert {r["client_id"] for r in everything["rows"]} == {server.client_id}
         assert everything["next_offset"] is None
 
-        page = http.get(f"{API}/audit", params={"limit": 4}).json()
-        assert [r["id"] for r in page["rows"]] == ids[:4] and page["next_offset"] == 4
-        rest = http.get(f"{API}/audit", params={"limit": 4, "offset": 4}).json()
-        assert [r["id"] for r in rest["rows"]] == ids[4:] and rest["next_offset"] is None
+        page = http.get(f"{API}/audit", params={"limit": 8}).json()
+        assert [r["id"] for r in page["rows"]] == ids[:8] and page["next_offset"] == 8
+        rest = http.get(f"{API}/audit", params={"limit": 8, "offset": 8}).json()
+        assert [r["id"] for r in rest["rows"]] == ids[8:] and rest["next_offset"] is None
 
         session_rows = http.get(f"{API}/audit", params={"session_id": first}).json()["rows"]
-        assert [r["id"] for r in session_rows] == ids[3:]
+        assert [r["id"] for r in session_rows] == ids[6:]
         assert {r["session_id"] for r in session_rows} == {first}
         reads = http.get(f"{API}/audit", params={"tool": "fs_read"}).json()["rows"]
-        assert [(r["tool"], r["session_id"]) for r in reads] == [("fs_read", second), ("fs_read", first)]
+        assert [(r["tool"], r["session_id"]) for r in reads] == [("fs_read", second)] * 2 + [("fs_read", first)] * 2
         today = date.today()
         same_day = {"since": today.isoformat(), "until": today.isoformat()}
-        assert len(http.get(f"{API}/audit", params=same_day).json()["rows"]) == 6
+        assert len(http.get(f"{API}/audit", params=same_day).json()["rows"]) == 12
         yesterday = (today - timedelta(days=1)).isoformat()
         assert http.get(f"{API}/audit", params={"until": yesterday}).json()["rows"] == []
 

@@ -55,4 +55,5 @@ def test_parallel_tool_runs_leave_a_ledger_that_verifies(pa: PaRunner) -> None:
         assert run.returncode == 0, err
     result = pa("audit", "verify")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok: the audit log is intact: 7 rows, up to row 7"
+    # seven calls, each a begin row (executing) and a closing row (executed)
+    assert result.stdout.strip() == "ok: the audit log is intact: 14 rows, up to row 14"
