@@ -94,6 +94,10 @@ class AgentSettings(_Section):
     max_steps: int = Field(8, ge=1, le=100)
 
 
+class ApprovalsSettings(_Section):
+    expire_hours: int = Field(24, ge=1, le=8760, description="hours an approval waits before it expires")
+
+
 class MCPServerSettings(_Section):
     name: str
     command: str
@@ -119,6 +123,7 @@ class Settings(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
+    approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     paths: Any = Field(None, exclude=True)
 
     @property

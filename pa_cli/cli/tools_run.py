@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.cli import runtime
-from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, UsageError
+from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_WAITING, UsageError
 
 if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest
@@ -76,7 +76,7 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
         )
         if as_json:
             runtime.print_json({"ok": None, "pending_approval": outcome.pending_approval})
-        return EXIT_OK
+        return EXIT_WAITING
     result = outcome.result
     assert result is not None
     if as_json:

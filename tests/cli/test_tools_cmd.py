@@ -70,7 +70,7 @@ def test_tools_run_bad_input_is_a_one_line_usage_error(pa: PaRunner, args: list[
 
 def test_tools_run_side_effect_waits_for_approval(pa: PaRunner) -> None:
     result = pa("tools", "run", "system_prompt_update", "--args", '{"text": "Speak like a pirate."}')
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # waiting for approval
     approval_id = result.stderr.split("pa approve ")[1].split("`")[0]
     assert "Speak like a pirate." in result.stderr
     assert "pirate" not in pa("tools", "run", "system_prompt_show").stdout
