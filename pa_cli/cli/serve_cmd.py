@@ -125,16 +125,17 @@ def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 
 @token_app.command("revoke")
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token id (from `pa serve token list`).")],
+    token_id: Annotated[
+        str, typer.Argument(help="The token id (from `pa serve token list`); a unique prefix is enough.")
+    ],
 ) -> None:
     """Revoke a token at once (every worker refuses it from its next request)."""
-    from pa_cli.errors import NotFoundError
+    from pa_cli.ids import resolve_token
     from pa_cli.store import open_store
 
     with open_store(runtime.load()) as store:
-        client = store.api_clients.get(token_id)
-        if client is None:
-            raise NotFoundError(f"no token {token_id!r} (see `pa serve token list`)")
+        client = resolve_token(store, token_id)
+        token_id = client.id
         if not store.api_clients.revoke(token_id):
             typer.echo(f"token {token_id} ({client.name}) was already revoked")
             return
