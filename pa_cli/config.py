@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pa_cli.config_keys import ENV_KEYS
 from pa_cli.errors import ConfigError
 from pa_cli.fileio import atomic_write_text
 from pa_cli.paths import AppPaths, app_paths
@@ -38,12 +39,39 @@ PROVIDER_KEY_ENV: dict[str, str] = {
 }
 
 
+def _http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host (and a valid port if any), or None."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host, such as https://example.com/v1")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class DatabaseSettings(_Section):
     url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite pa.db in the data dir")
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(\+[A-Za-z0-9_]+)?://.*", value):
+            raise ValueError(
+                f"{value!r} is not a database URL, such as sqlite:///path/pa.db or postgresql+psycopg://host/db"
+            )
+        return value
 
 
 class LLMSettings(_Section):
@@ -55,6 +83,8 @@ class LLMSettings(_Section):
     max_retries: int = Field(3, ge=0, le=10)
     timeout_seconds: float = Field(60.0, gt=0, le=3600)
 
+    _check_base_url = field_validator("base_url")(_http_url)
+
     @property
     def effective_model(self) -> str:
         return self.model or DEFAULT_MODELS[self.provider]
@@ -64,6 +94,8 @@ class GoogleSettings(_Section):
     client_secrets: str | None = None
     api_endpoint: str | None = None
     revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+
+    _check_urls = field_validator("api_endpoint", "revoke_uri")(_http_url)
 
 
 class ServerSettings(_Section):
@@ -138,18 +170,7 @@ class Settings(_Section):
         return f"sqlite:///{self.app_paths.database_file}"
 
 
-# Environment variables of the contract, mapped to dotted keys.
-ENV_KEYS: dict[str, str] = {
-    "PA_DATABASE_URL": "database.url",
-    "PA_LLM_PROVIDER": "llm.provider",
-    "PA_LLM_MODEL": "llm.model",
-    "PA_LLM_BASE_URL": "llm.base_url",
-    "PA_GOOGLE_CLIENT_SECRETS": "google.client_secrets",
-    "PA_GOOGLE_API_ENDPOINT": "google.api_endpoint",
-    "PA_GOOGLE_REVOKE_URI": "google.revoke_uri",
-    "PA_SERVER_HOST": "server.host",
-    "PA_SERVER_PORT": "server.port",
-}
+# Environment variables of the contract: see pa_cli.config_keys (imported by shell completion).
 SECRET_KEYS = frozenset({"llm.api_key"})
 
 
@@ -201,10 +222,38 @@ def _api_key_from_env(env: Mapping[str, str], provider: str) -> str | None:
     return env.get(var) if var else None
 
 
+_PLAIN_MESSAGES: dict[str, str] = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "literal_error": "must be one of {expected}",
+    "extra_forbidden": "unknown key",
+    "missing": "is required",
+}
+
+
+def _plain_message(error: Any) -> str:
+    """pydantic's message for one error, in the words of a config file."""
+    template = _PLAIN_MESSAGES.get(error["type"])
+    if template is not None:
+        try:
+            return template.format(**error.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
-    return f"{source}: {where}: {first['msg']}" if source else f"{where}: {first['msg']}"
+    message = _plain_message(first)
+    return f"{source}: {where}: {message}" if source else f"{where}: {message}"
 
 
 def load_settings(
@@ -287,6 +336,8 @@ def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
 
 def get_config_value(settings: Settings, dotted: str) -> Any:
     _field_for(dotted)
+    if dotted == "database.url":
+        return settings.database_url  # the URL pa really opens, default included
     node: Any = settings_as_dict(settings)
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -308,6 +359,8 @@ def set_config_value(paths: AppPaths, dotted: str, raw: str) -> Any:
         if "str" in annotation and not isinstance(value, str) and "list" not in annotation:
             value = raw  # "port" style numbers stay numbers; text fields keep the text as typed
     current = read_config_file(paths.config_file)
+    if model is None:
+        check_tool_name(dotted.split(".")[2], current)
     candidate = _deep_merge(current, {})
     _deep_set(candidate, dotted, value)
     try:
@@ -332,3 +385,93 @@ def _write_config_atomically(path: Path, dotted: str, value: Any) -> None:
     node[parts[-1]] = value
     rendered = tomlkit.dumps(doc)
     atomic_write_text(path, rendered if rendered.endswith("\n") else rendered + "\n")
+
+
+def check_tool_name(name: str, file_layer: Mapping[str, Any]) -> None:
+    """Refuse a ``tools.policy.<name>`` for a tool pa does not know.
+
+    Known: built-in and plugin tools (the entry points, loaded but not run) and
+    MCP tools, which are named ``<server>_<tool>``: any name that starts with a
+    configured MCP server's name and ``_`` is accepted, since checking it would
+    mean starting the server.
+    """
+    from pa_cli.tools.mcp_source import sanitize_name_part
+    from pa_cli.tools.plugins import discover_entry_point_tools
+
+    found, _warnings = discover_entry_point_tools()
+    known = {item.tool.name for item in found}
+    if name in known:
+        return
+    servers = (file_layer.get("tools") or {}).get("mcp_servers") or []
+    prefixes = [sanitize_name_part(str(s.get("name", ""))) + "_" for s in servers if isinstance(s, dict)]
+    if any(p != "_" and name.startswith(p) for p in prefixes):
+        return
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(f"tools.policy.{name}: no tool named {name!r}{suggestion}; see `pa tools list`")
+
+
+def unset_config_value(paths: AppPaths, dotted: str) -> bool:
+    """Remove one key from config.toml (so its default or environment value applies); False if absent."""
+    if dotted in SECRET_KEYS:
+        raise ConfigError(f"{dotted} is a secret: it is never in config.toml")
+    _field_for(dotted)
+    import tomlkit
+
+    path = paths.config_file
+    if not path.exists():
+        return False
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    parts = dotted.split(".")
+    trail: list[Any] = [doc]
+    for part in parts[:-1]:
+        node = trail[-1]
+        if part not in node or not isinstance(node[part], dict):
+            return False
+        trail.append(node[part])
+    if parts[-1] not in trail[-1]:
+        return False
+    del trail[-1][parts[-1]]
+    for depth in range(len(parts) - 1, 0, -1):  # drop the tables the removal left empty
+        if len(trail[depth]) == 0:
+            del trail[depth - 1][parts[depth - 1]]
+    try:
+        Settings.model_validate(doc.unwrap())
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, "")) from None
+    rendered = tomlkit.dumps(doc)
+    atomic_write_text(path, rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
+    return True
+
+
+def env_override(dotted: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The environment variable that overrides ``dotted`` right now, if any."""
+    env = os.environ if environ is None else environ
+    return next((var for var, key in ENV_KEYS.items() if key == dotted and env.get(var)), None)
+
+
+def value_sources(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Where each setting's effective value comes from: "default", "file" or "environment (VAR)"."""
+    env = os.environ if environ is None else environ
+    file_layer = read_config_file(settings.app_paths.config_file)
+    sources: dict[str, str] = {}
+    for dotted in known_keys():
+        var = env_override(dotted, env)
+        section, name = dotted.split(".")
+        if var is not None:
+            sources[dotted] = f"environment ({var})"
+        elif name in (file_layer.get(section) or {}):
+            sources[dotted] = "file"
+        else:
+            sources[dotted] = "default"
+    key_var = "PA_LLM_API_KEY" if env.get("PA_LLM_API_KEY") else PROVIDER_KEY_ENV.get(settings.llm.provider)
+    sources["llm.api_key"] = (
+        f"environment ({key_var})"
+        if key_var and env.get(key_var)
+        else "secret store (`pa config set-secret`)"
+    )
+    for tool in (file_layer.get("tools") or {}).get("policy") or {}:
+        sources[f"tools.policy.{tool}"] = "file"
+    return sources
