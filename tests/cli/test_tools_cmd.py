@@ -83,3 +83,40 @@ def test_tools_run_unauthorized_google_tool_exits_3(pa: PaRunner) -> None:
     result = pa("tools", "run", "gmail_search", "--args", '{"query": "from:boss"}')
     assert result.returncode == 3
     assert "pa tools authorize gmail" in result.stderr
+
+
+def _listed(pa: PaRunner) -> dict[str, list[str]]:
+    listed = pa("tools", "list")
+    assert listed.returncode == 0, listed.stderr
+    return {line.split("\t")[0]: line.split("\t")[1:] for line in listed.stdout.splitlines()}
+
+
+def test_tools_list_shows_the_effective_policy_and_a_description(pa: PaRunner) -> None:
+    rows = _listed(pa)
+    assert rows["system_prompt_update"][0] == "asks first"
+    assert rows["fs_write"][0] == "allow"
+    assert rows["fs_write"][2].startswith("Create or replace a text file")
+    assert "\n" not in rows["fs_write"][2] and len(rows["fs_write"][2]) <= 80
+
+    pa("config", "set", "tools.policy.system_prompt_update", "allow")
+    pa("config", "set", "tools.policy.fs_write", "ask")
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    pa("config", "set", "gmail.mode", "draft_only")
+    listed = pa("tools", "list")
+    rows = _listed(pa)
+    assert rows["system_prompt_update"][0] == "allow"  # no longer "asks first"
+    assert rows["fs_write"][0] == "asks first"
+    assert rows["fs_delete"][:2] == ["deny", "  (tools.policy.fs_delete = deny)"]
+    assert rows["gmail_send"][:2] == ["draft only", "  (gmail.mode = draft_only)"]
+    assert listed.stderr == (
+        "allow runs a tool without asking, except a side effect while untrusted content"
+        " (mail, calendar text, MCP output) is in the conversation: then pa asks first.\n"
+    )
+
+
+def test_tools_list_json_carries_the_policy_and_what_is_hidden(pa: PaRunner) -> None:
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    data = json.loads(pa("tools", "list", "--json").stdout)
+    policies = {t["name"]: t["policy"] for t in data["tools"]}
+    assert (policies["fs_read"], policies["gmail_send"]) == ("allow", "ask")
+    assert data["hidden"] == [{"name": "fs_delete", "reason": "tools.policy.fs_delete = deny"}]
