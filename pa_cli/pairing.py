@@ -7,6 +7,7 @@ should carry the machine's address on the local network: given with
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from typing import Final
@@ -22,16 +23,11 @@ _PROBE_ADDRESS: Final = ("192.0.2.1", 9)
 def lan_address() -> str | None:
     """This machine's IPv4 address on its local network, or None (no network, or loopback only)."""
     candidates: list[str] = []
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(_PROBE_ADDRESS)
-            candidates.append(probe.getsockname()[0])
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(_PROBE_ADDRESS)
+        candidates.append(probe.getsockname()[0])
+    with contextlib.suppress(OSError):
         candidates += socket.gethostbyname_ex(socket.gethostname())[2]
-    except OSError:
-        pass
     for address in candidates:
         ip = ipaddress.ip_address(address)
         if not (ip.is_loopback or ip.is_unspecified or ip.is_link_local):
