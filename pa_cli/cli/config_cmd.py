@@ -22,7 +22,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the effective settings (secrets masked) and where each comes from (default, file, environment)."""
-    from pa_cli.config import settings_as_dict, value_sources
+    from pa_cli.config import settings_as_dict
+    from pa_cli.config_edit import value_sources
 
     settings = runtime.load()
     data = settings_as_dict(settings)
@@ -57,7 +58,7 @@ def get(
     as_json: Annotated[bool, typer.Option("--json", help="Print {key, value, source} as JSON.")] = False,
 ) -> None:
     """Print one setting's effective value."""
-    from pa_cli.config import get_config_value, value_sources
+    from pa_cli.config_edit import get_config_value, value_sources
 
     settings = runtime.load()
     value = get_config_value(settings, key)
@@ -78,7 +79,7 @@ def set_(
     value: Annotated[str, typer.Argument(help="The value (JSON for lists and numbers).")],
 ) -> None:
     """Validate and store a setting in config.toml (the file is left unchanged on error)."""
-    from pa_cli.config import env_override, set_config_value
+    from pa_cli.config_edit import env_override, set_config_value
     from pa_cli.paths import app_paths
 
     stored = set_config_value(app_paths(), key, value)
@@ -89,7 +90,7 @@ def set_(
 @app.command("unset")
 def unset(key: KeyArgument) -> None:
     """Remove a setting from config.toml, so its default (or the environment) applies again."""
-    from pa_cli.config import env_override, unset_config_value
+    from pa_cli.config_edit import env_override, unset_config_value
     from pa_cli.paths import app_paths
 
     if unset_config_value(app_paths(), key):
