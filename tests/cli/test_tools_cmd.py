@@ -120,3 +120,27 @@ def test_tools_list_json_carries_the_policy_and_what_is_hidden(pa: PaRunner) -> 
     policies = {t["name"]: t["policy"] for t in data["tools"]}
     assert (policies["fs_read"], policies["gmail_send"]) == ("allow", "ask")
     assert data["hidden"] == [{"name": "fs_delete", "reason": "tools.policy.fs_delete = deny"}]
+
+
+def test_tools_list_on_a_terminal_is_a_table_with_policy_and_description(pa: PaRunner) -> None:
+    import re
+    import subprocess
+    import sys
+
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    shown = subprocess.run(
+        ["script", "-qec", f"stty cols 120; {sys.executable} -m pa_cli tools list", "/dev/null"],
+        env=pa.env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stdout
+    lines = [re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", line).rstrip() for line in shown.stdout.splitlines()]
+    assert any(
+        re.match(r"system_prompt_update +asks first +yes +Replace the user's system prompt", x) for x in lines
+    )
+    assert any(re.match(r"fs_delete +deny +tools\.policy\.fs_delete = deny +not offered", x) for x in lines)
+    assert any(x.startswith("allow runs a tool without asking, except a side effect") for x in lines)
