@@ -1,14 +1,12 @@
 """Settings: defaults < config.toml < environment < command-line flags.
 
 One validated object (``Settings``) built by ``load_settings``; nothing reads
-``os.environ`` for configuration anywhere else. ``set_config_value`` validates a
-change against the whole merged configuration and writes the file atomically,
-so a bad ``pa config set`` leaves the file exactly as it was.
+``os.environ`` for configuration anywhere else. Changing single keys
+(``pa config get|set|unset``) is ``pa_cli.config_edit``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pa_cli.config_keys import ENV_KEYS
 from pa_cli.errors import ConfigError
-from pa_cli.fileio import atomic_write_text
 from pa_cli.paths import AppPaths, app_paths
 
 Provider = Literal["gemini", "openai", "anthropic", "ollama", "openai-generic"]
@@ -38,12 +36,39 @@ PROVIDER_KEY_ENV: dict[str, str] = {
 }
 
 
+def _http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host (and a valid port if any), or None."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host, such as https://example.com/v1")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class DatabaseSettings(_Section):
     url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite pa.db in the data dir")
+
+    @field_validator("url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(\+[A-Za-z0-9_]+)?://.*", value):
+            raise ValueError(
+                f"{value!r} is not a database URL, such as sqlite:///path/pa.db or postgresql+psycopg://host/db"
+            )
+        return value
 
 
 class LLMSettings(_Section):
@@ -55,6 +80,8 @@ class LLMSettings(_Section):
     max_retries: int = Field(3, ge=0, le=10)
     timeout_seconds: float = Field(60.0, gt=0, le=3600)
 
+    _check_base_url = field_validator("base_url")(_http_url)
+
     @property
     def effective_model(self) -> str:
         return self.model or DEFAULT_MODELS[self.provider]
@@ -64,6 +91,8 @@ class GoogleSettings(_Section):
     client_secrets: str | None = None
     api_endpoint: str | None = None
     revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+
+    _check_urls = field_validator("api_endpoint", "revoke_uri")(_http_url)
 
 
 class ServerSettings(_Section):
@@ -96,6 +125,10 @@ class AgentSettings(_Section):
     max_steps: int = Field(8, ge=1, le=100)
 
 
+class ApprovalsSettings(_Section):
+    expire_hours: int = Field(24, ge=1, le=8760, description="hours an approval waits before it expires")
+
+
 class MCPServerSettings(_Section):
     name: str
     command: str
@@ -121,6 +154,7 @@ class Settings(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
+    approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     paths: Any = Field(None, exclude=True)
 
     @property
@@ -135,18 +169,7 @@ class Settings(_Section):
         return f"sqlite:///{self.app_paths.database_file}"
 
 
-# Environment variables of the contract, mapped to dotted keys.
-ENV_KEYS: dict[str, str] = {
-    "PA_DATABASE_URL": "database.url",
-    "PA_LLM_PROVIDER": "llm.provider",
-    "PA_LLM_MODEL": "llm.model",
-    "PA_LLM_BASE_URL": "llm.base_url",
-    "PA_GOOGLE_CLIENT_SECRETS": "google.client_secrets",
-    "PA_GOOGLE_API_ENDPOINT": "google.api_endpoint",
-    "PA_GOOGLE_REVOKE_URI": "google.revoke_uri",
-    "PA_SERVER_HOST": "server.host",
-    "PA_SERVER_PORT": "server.port",
-}
+# Environment variables of the contract: see pa_cli.config_keys (imported by shell completion).
 SECRET_KEYS = frozenset({"llm.api_key"})
 
 
@@ -198,10 +221,38 @@ def _api_key_from_env(env: Mapping[str, str], provider: str) -> str | None:
     return env.get(var) if var else None
 
 
+_PLAIN_MESSAGES: dict[str, str] = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "literal_error": "must be one of {expected}",
+    "extra_forbidden": "unknown key",
+    "missing": "is required",
+}
+
+
+def _plain_message(error: Any) -> str:
+    """pydantic's message for one error, in the words of a config file."""
+    template = _PLAIN_MESSAGES.get(error["type"])
+    if template is not None:
+        try:
+            return template.format(**error.get("ctx", {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
 def _format_validation_error(exc: ValidationError, source: str) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
-    return f"{source}: {where}: {first['msg']}" if source else f"{where}: {first['msg']}"
+    message = _plain_message(first)
+    return f"{source}: {where}: {message}" if source else f"{where}: {message}"
 
 
 def load_settings(
@@ -232,29 +283,6 @@ def load_settings(
     return settings
 
 
-# --- reading and writing single keys (``pa config get|set``) -----------------
-
-
-def _field_for(dotted: str) -> tuple[type[BaseModel] | None, str]:
-    """Return the section model and field name for a dotted key, or raise."""
-    parts = dotted.split(".")
-    if len(parts) == 3 and parts[0] == "tools" and parts[1] == "policy":
-        if not parts[2] or not parts[2].replace("_", "a").isalnum():
-            raise ConfigError(f"unknown key {dotted!r}: tool names are lowercase words")
-        return None, "policy"
-    if len(parts) != 2:
-        raise ConfigError(f"unknown key {dotted!r}: keys look like section.name (see `pa config show`)")
-    section, name = parts
-    section_field = Settings.model_fields.get(section)
-    if section_field is None or section == "paths":
-        raise ConfigError(f"unknown key {dotted!r}")
-    model = section_field.annotation
-    assert isinstance(model, type) and issubclass(model, BaseModel)
-    if name not in model.model_fields:
-        raise ConfigError(f"unknown key {dotted!r}")
-    return model, name
-
-
 def known_keys() -> list[str]:
     keys: list[str] = []
     for section, field in Settings.model_fields.items():
@@ -266,66 +294,8 @@ def known_keys() -> list[str]:
     return keys
 
 
-def _parse_value(raw: str) -> Any:
-    """Read a command-line value: JSON where it parses (numbers, lists, booleans), else text."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw
-    return value if not isinstance(value, dict) else raw
-
-
 def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[str, Any]:
     data = settings.model_dump(mode="json")
     key = settings.llm.api_key
     data["llm"]["api_key"] = ("********" if mask_secrets else key.get_secret_value()) if key else None
     return data
-
-
-def get_config_value(settings: Settings, dotted: str) -> Any:
-    _field_for(dotted)
-    node: Any = settings_as_dict(settings)
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def set_config_value(paths: AppPaths, dotted: str, raw: str) -> Any:
-    """Validate and write one key to config.toml atomically; return the stored value."""
-    if dotted in SECRET_KEYS:
-        raise ConfigError(
-            f"{dotted} is a secret: set it with `pa config set-secret {dotted}` or the environment"
-        )
-    model, name = _field_for(dotted)
-    value = _parse_value(raw)
-    if model is not None:
-        annotation = str(model.model_fields[name].annotation)
-        if "str" in annotation and not isinstance(value, str) and "list" not in annotation:
-            value = raw  # "port" style numbers stay numbers; text fields keep the text as typed
-    current = read_config_file(paths.config_file)
-    candidate = _deep_merge(current, {})
-    _deep_set(candidate, dotted, value)
-    try:
-        Settings.model_validate(candidate)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, "")) from None
-    _write_config_atomically(paths.config_file, dotted, value)
-    return value
-
-
-def _write_config_atomically(path: Path, dotted: str, value: Any) -> None:
-    import tomlkit
-
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    doc = tomlkit.parse(text)
-    parts = dotted.split(".")
-    node: Any = doc
-    for part in parts[:-1]:
-        if part not in node:
-            node[part] = tomlkit.table()
-        node = node[part]
-    node[parts[-1]] = value
-    rendered = tomlkit.dumps(doc)
-    atomic_write_text(path, rendered if rendered.endswith("\n") else rendered + "\n")

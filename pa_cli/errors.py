@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
+EXIT_WAITING = 4  # the turn stopped to wait for a person's approval: nothing was done yet
 
 
 class PaError(Exception):

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pa_cli.errors import NotFoundError, UsageError
+from pa_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from pa_cli.config import Settings
@@ -76,16 +76,10 @@ class History:
         return [self._summary(s) for s in self.store.sessions.list(self.user_id, limit=limit, offset=offset)]
 
     def resolve(self, session_id: str) -> Any:
-        """A session by id or unique id prefix (at least 4 characters)."""
-        session = self.store.sessions.get(session_id)
-        if session is None and len(session_id) >= 4:
-            matches = self.store.sessions.find_by_prefix(self.user_id, session_id, limit=2)
-            if len(matches) > 1:
-                raise UsageError(f"session prefix {session_id!r} is ambiguous; give more characters")
-            session = matches[0] if matches else None
-        if session is None or session.user_id != self.user_id:
-            raise NotFoundError(f"no session {session_id!r} (see `pa history list`)")
-        return session
+        """A session by id or unique id prefix (see ``pa_cli.ids``)."""
+        from pa_cli.ids import resolve_session
+
+        return resolve_session(self.store, self.user_id, session_id)
 
     def show_session(self, session_id: str) -> Transcript:
         session = self.resolve(session_id)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pa_cli.config import get_config_value, load_settings, set_config_value
+from pa_cli.config import load_settings
+from pa_cli.config_edit import get_config_value, set_config_value
 from pa_cli.errors import ConfigError
 from pa_cli.paths import app_paths
 

@@ -1,7 +1,8 @@
 """Running one tool directly (`pa tools run`, the server's tool routes), approvals included.
 
-A direct run is recorded like a one-call turn in its own session, so that
-`pa approve ID` can resume it from any process and history shows it.
+A direct run is recorded like a one-call turn in its own session of kind
+"tool_run", so that `pa approve ID` can resume it from any process; such
+sessions are not chats and stay out of history listings and the TUI sidebar.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ async def run_tool_directly(
         where = ".".join(str(p) for p in first["loc"]) or "arguments"
         raise UsageError(f"{name}: {where}: {first['msg']}") from None
     uid = user_id if user_id is not None else store.users.local_user().id
-    session = store.sessions.create(uid, title=f"pa tools run {name}")
+    session = store.sessions.create(uid, title=f"pa tools run {name}", kind="tool_run")
     turn_id = uuid.uuid4().hex
     call_id = uuid.uuid4().hex[:12]
     normalized = args.model_dump(mode="json", exclude_none=True)
@@ -79,7 +80,7 @@ async def run_tool_directly(
         raise UsageError(f"{name} is denied by policy (tools.policy.{name})")
     approval_id = preview = None
     frozen: dict[str, Any] | None = None
-    if policy == "ask":
+    if policy == "ask":  # side effects by default; any tool configured "ask"
         try:
             prepared = await tool.prepare(args, ctx)
         except Exception:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent.events import Error, Event, SessionStarted
 from pa_cli.agent.state import Approver, TurnState
-from pa_cli.errors import NotFoundError, PaError, UsageError
+from pa_cli.errors import PaError, UsageError
 
 if TYPE_CHECKING:
     from pocketflow import AsyncFlow
@@ -119,9 +119,9 @@ class AgentService:
         from pa_cli.agent.resume import prepare_resume
 
         uid = user_id if user_id is not None else self.store.users.local_user().id
-        approval = self.store.approvals.get(approval_id)
-        if approval is None or approval.user_id != uid:
-            raise NotFoundError(f"no approval {approval_id!r}")
+        from pa_cli.ids import resolve_approval
+
+        approval = resolve_approval(self.store, uid, approval_id)
         approval = self._decide(approval, approved, frontend, client_id)
         plan = prepare_resume(self.store, approval)
         session_id = approval.session_id or ""
@@ -170,10 +170,9 @@ class AgentService:
 
     def _session_for(self, user_id: int, session_id: str | None, continue_last: bool, message: str) -> Any:
         if session_id:
-            session = self.store.sessions.get(session_id)
-            if session is None or session.user_id != user_id:
-                raise NotFoundError(f"no session {session_id!r} (see `pa history list`)")
-            return session, True
+            from pa_cli.ids import resolve_session
+
+            return resolve_session(self.store, user_id, session_id), True
         if continue_last:
             session = self.store.sessions.latest(user_id)
             if session is not None:

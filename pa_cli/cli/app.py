@@ -15,6 +15,7 @@ import typer
 
 from pa_cli import __version__
 from pa_cli.cli import (
+    approvals_cmd,
     approve_cmd,
     ask_cmd,
     audit_cmd,
@@ -59,6 +60,7 @@ app.command("chat")(chat_cmd.chat)
 app.add_typer(tools_cmd.app, name="tools")
 app.command("approve")(approve_cmd.approve)
 app.command("deny")(approve_cmd.deny)
+app.command("approvals")(approvals_cmd.approvals)
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(config_cmd.app, name="config")

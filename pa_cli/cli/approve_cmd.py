@@ -8,7 +8,9 @@ import typer
 
 
 def approve(
-    approval_id: Annotated[str, typer.Argument(help="The approval id printed by pa.")],
+    approval_id: Annotated[
+        str, typer.Argument(help="The approval id (see `pa approvals`); a unique prefix is enough.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {response, session_id, tools_used}.")
     ] = False,
@@ -20,7 +22,9 @@ def approve(
 
 
 def deny(
-    approval_id: Annotated[str, typer.Argument(help="The approval id printed by pa.")],
+    approval_id: Annotated[
+        str, typer.Argument(help="The approval id (see `pa approvals`); a unique prefix is enough.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {response, session_id, tools_used}.")
     ] = False,

@@ -6,12 +6,22 @@ from typing import Annotated
 
 import typer
 
+from pa_cli.cli.completion import complete_session_ids
+
 
 def ask(
     text: Annotated[
         str | None, typer.Argument(help="The question or request. Piped stdin is added as context.")
     ] = None,
-    session: Annotated[str | None, typer.Option("--session", "-s", help="Continue this session.")] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            "-s",
+            help="Continue this session (its id or a unique prefix).",
+            autocompletion=complete_session_ids,
+        ),
+    ] = None,
     continue_last: Annotated[
         bool, typer.Option("--continue", "-c", help="Continue the last session.")
     ] = False,

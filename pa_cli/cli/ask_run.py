@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from pa_cli.cli import runtime
-from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, UsageError
+from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_WAITING, UsageError
 
 if TYPE_CHECKING:
     from pa_cli.agent.events import Event
@@ -82,13 +82,15 @@ async def _ask(
 
 
 async def _decide(approval_id: str, approved: bool, as_json: bool) -> int:
+    from pa_cli.cli.approval_outcome import DecidedCall
     from pa_cli.cli.render import TurnPrinter
 
     service = _service()
     printer = TurnPrinter(
         tty=runtime.stdout_is_tty(), stream=True, as_json=as_json, status_tty=_stderr_is_tty()
     )
-    events = service.resume(approval_id, approved, approver=_approver(printer, False))
+    decided = DecidedCall(announce=printer.as_json or not printer.tty)  # a TTY shows it already
+    events = decided.watch(service.resume(approval_id, approved, approver=_approver(printer, False)))
     return await _consume(events, printer)
 
 
@@ -231,4 +233,14 @@ def _report(printer: TurnPrinter) -> int:
         for line in clean(approval.preview).splitlines():
             err.write(f"  {line}\n")
         err.write(f"run `pa approve {approval.id}` to run it, or `pa deny {approval.id}`\n")
-    return EXIT_OK
+    _report_still_waiting([a for a in done.pending_approvals if a not in pending])
+    return EXIT_WAITING if done.pending_approvals else EXIT_OK
+
+
+def _report_still_waiting(approval_ids: list[str]) -> None:
+    """Approvals of a resumed turn that were announced earlier (by another process) and still wait."""
+    for approval_id in approval_ids:
+        sys.stderr.write(
+            f"still waiting for your approval: `pa approve {approval_id}` or `pa deny {approval_id}`"
+            " (see `pa approvals`)\n"
+        )

@@ -6,10 +6,18 @@ from typing import Annotated
 
 import typer
 
+from pa_cli.cli.completion import complete_session_ids
+
 
 def chat(
     session: Annotated[
-        str | None, typer.Option("--session", "-s", help="Resume this session (id or unique prefix).")
+        str | None,
+        typer.Option(
+            "--session",
+            "-s",
+            help="Resume this session (id or unique prefix).",
+            autocompletion=complete_session_ids,
+        ),
     ] = None,
 ) -> None:
     """Open the chat TUI."""

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from pa_cli.cli import runtime
+from pa_cli.cli.completion import complete_session_ids
 
 app = typer.Typer(help="Browse and search past conversations.", no_args_is_help=True)
 
@@ -34,7 +35,10 @@ def list_(
 
 @app.command("show")
 def show(
-    session_id: Annotated[str, typer.Argument(help="A session id (a unique prefix is enough).")],
+    session_id: Annotated[
+        str,
+        typer.Argument(help="A session id (a unique prefix is enough).", autocompletion=complete_session_ids),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one session's messages."""

@@ -37,13 +37,18 @@ def token_create(
     name: Annotated[str, typer.Option("--name", help="A name for the device.")] = "device",
     url: Annotated[
         str | None,
-        typer.Option("--url", help="The server's address as the device sees it, for the QR code."),
+        typer.Option(
+            "--url",
+            help="The server's address as the phone sees it, for the QR code "
+            "(default: the LAN address when server.host is 0.0.0.0).",
+        ),
     ] = None,
     qr: Annotated[bool, typer.Option("--qr/--no-qr", help="Show a QR code that pairs a phone.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a token (printed once: it is not stored anywhere)."""
     from pa_cli.errors import UsageError
+    from pa_cli.pairing import check_url, server_url
     from pa_cli.secrets import open_secret_store
     from pa_cli.server.auth import issue_token
     from pa_cli.store import open_store
@@ -51,7 +56,10 @@ def token_create(
     name = name.strip()
     if not name or len(name) > 100:
         raise UsageError("--name must be 1 to 100 characters")
+    if url is not None:
+        check_url(url)
     settings = runtime.load()
+    base = url or server_url(settings.server.host, settings.server.port)
     with open_store(settings) as store:
         issued = issue_token(settings, store, open_secret_store(settings.app_paths), name)
     if as_json:
@@ -61,6 +69,7 @@ def token_create(
                 "name": issued.client.name,
                 "token": issued.token,
                 "expires_at": issued.expires_at.isoformat(),
+                "url": base,
             }
         )
         return
@@ -72,16 +81,21 @@ def token_create(
         "It is shown only this once. Send it as `Authorization: Bearer <token>`, or paste it in the web page."
     )
     if qr:
-        base = url or _default_url(settings.server.host, settings.server.port)
-        pairing = base.rstrip("/") + "/#token=" + issued.token
-        typer.echo(f"Scan to open {base} paired with this token:")
-        typer.echo(_qr_text(pairing))
+        _show_pairing(base, issued.token)
 
 
-def _default_url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    shown = f"[{shown}]" if ":" in shown else shown
-    return f"http://{shown}:{port}/"
+def _show_pairing(base: str, token: str) -> None:
+    from pa_cli.pairing import pairing_link, points_at_loopback
+
+    typer.echo(f"Scan to open {base} paired with this token:")
+    typer.echo(_qr_text(pairing_link(base, token)))
+    if points_at_loopback(base):
+        typer.echo(
+            f"warning: the QR code points at {base}, which a phone cannot reach (it is the phone itself); "
+            "run `pa serve --host 0.0.0.0` and pass this machine's address with --url, "
+            "for example --url http://192.168.1.20:8765/",
+            err=True,
+        )
 
 
 def _qr_text(data: str) -> str:
@@ -125,16 +139,17 @@ def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 
 @token_app.command("revoke")
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token id (from `pa serve token list`).")],
+    token_id: Annotated[
+        str, typer.Argument(help="The token id (from `pa serve token list`); a unique prefix is enough.")
+    ],
 ) -> None:
     """Revoke a token at once (every worker refuses it from its next request)."""
-    from pa_cli.errors import NotFoundError
+    from pa_cli.ids import resolve_token
     from pa_cli.store import open_store
 
     with open_store(runtime.load()) as store:
-        client = store.api_clients.get(token_id)
-        if client is None:
-            raise NotFoundError(f"no token {token_id!r} (see `pa serve token list`)")
+        client = resolve_token(store, token_id)
+        token_id = client.id
         if not store.api_clients.revoke(token_id):
             typer.echo(f"token {token_id} ({client.name}) was already revoked")
             return

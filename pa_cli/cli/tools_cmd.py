@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pa_cli.cli import runtime
+from pa_cli.cli.completion import complete_tool_names
 
 app = typer.Typer(help="The assistant's tools, and Google authorization.", no_args_is_help=True)
 
@@ -32,7 +33,9 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 
 @app.command("run")
 def run(
-    name: Annotated[str, typer.Argument(help="The tool's name (see `pa tools list`).")],
+    name: Annotated[
+        str, typer.Argument(help="The tool's name (see `pa tools list`).", autocompletion=complete_tool_names)
+    ],
     args: Annotated[str, typer.Option("--args", help="Arguments as a JSON object.")] = "{}",
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Approve a side effect for this one command.")

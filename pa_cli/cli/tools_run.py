@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.cli import runtime
-from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, UsageError
+from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_WAITING, UsageError
 from pa_cli.sanitize import clean, clean_line
 
 if TYPE_CHECKING:
@@ -16,31 +16,76 @@ if TYPE_CHECKING:
     from pa_cli.config import Settings
 
 
+#: One line on what "allow" means for a side effect (tools.policy and the untrusted-context rule).
+UNTRUSTED_NOTE = (
+    "allow runs a tool without asking, except a side effect while untrusted content"
+    " (mail, calendar text, MCP output) is in the conversation: then pa asks first."
+)
+
+
 def list_tools(settings: Settings, *, as_json: bool) -> None:
     from pa_cli.agent.catalog import describe_tools
     from pa_cli.store import open_store
+    from pa_cli.tools.policy import decide_policy
     from pa_cli.tools.registry import ToolRegistry
 
     store = open_store(settings)
-    rows = describe_tools(ToolRegistry.load(settings), settings, store, store.users.local_user().id)
+    registry = ToolRegistry.load(settings)
+    rows = describe_tools(registry, settings, store, store.users.local_user().id)
+    for row in rows:
+        tool = registry.find(row["name"])
+        row["policy"] = decide_policy(tool, settings, False) if tool is not None else "deny"
+    hidden = [{"name": name, "reason": reason} for name, reason in sorted(registry.hidden.items())]
     if as_json:
-        runtime.print_json({"tools": rows})
+        runtime.print_json({"tools": rows, "hidden": hidden})
         return
+    lines = [
+        (
+            row["name"],
+            _policy_label(row["policy"]),
+            "authorized" if row["authorized"] else "not authorized",
+            row.get("note") or "",
+            _summary(row["description"]),
+        )
+        for row in rows
+    ]
+    lines += [(h["name"], _hidden_label(h["reason"]), "", h["reason"], "not offered") for h in hidden]
     if not runtime.stdout_is_tty():
-        for row in rows:
-            state = "authorized" if row["authorized"] else "not authorized"
-            note = f"  ({row['note']})" if row.get("note") else ""
-            approval = "  [asks first]" if row["side_effect"] else ""
-            sys.stdout.write(f"{row['name']}\t{state}{approval}{note}\n")
+        for name, policy, state, note, summary in lines:
+            detail = f"  ({note})" if note else ""
+            sys.stdout.write(f"{name}\t{policy}\t{state}{detail}\t{summary}\n")
+        sys.stderr.write(UNTRUSTED_NOTE + "\n")
         return
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("tool", "authorized", "approval", "description", box=None, pad_edge=False)
-    for row in rows:
-        authorized = "yes" if row["authorized"] else f"no: {row['note']}" if row.get("note") else "no"
-        summary = clean_line(row["description"].split("\n")[0])
-        table.add_row(row["name"], authorized, "asks first" if row["side_effect"] else "", summary)
+    table = Table(box=None, pad_edge=False, expand=True)
+    for header in ("tool", "policy", "authorized"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("description", no_wrap=True, overflow="ellipsis", ratio=1)
+    for name, policy, state, note, summary in lines:
+        if state == "authorized":
+            shown = "yes"
+        elif state:
+            shown = "no: " + note.removeprefix("not authorized: ") if note else "no"
+        else:
+            shown = note
+        table.add_row(name, policy, escape(clean_line(shown)), escape(clean_line(summary)))
     runtime.out().print(table)
+    runtime.out().print(f"[dim]{escape(UNTRUSTED_NOTE)}[/dim]")
+
+
+def _policy_label(policy: str) -> str:
+    return {"ask": "asks first", "allow": "allow", "deny": "deny"}.get(policy, policy)
+
+
+def _hidden_label(reason: str) -> str:
+    return "draft only" if "draft_only" in reason else "deny"
+
+
+def _summary(description: str, width: int = 80) -> str:
+    first = " ".join((description.strip().splitlines() or [""])[0].split())
+    return first if len(first) <= width else first[: width - 1] + "…"
 
 
 def _parse_arguments(raw: str) -> dict[str, Any]:
@@ -77,7 +122,7 @@ async def _run(settings: Settings, name: str, arguments: dict[str, Any], yes: bo
         )
         if as_json:
             runtime.print_json({"ok": None, "pending_approval": outcome.pending_approval})
-        return EXIT_OK
+        return EXIT_WAITING
     result = outcome.result
     assert result is not None
     if as_json:

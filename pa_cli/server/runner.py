@@ -85,6 +85,7 @@ def serve(settings: Settings, *, workers: int = 1, err: TextIO | None = None) ->
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     stream.write(f"pa serve: listening on http://{shown}:{bound_port} (web chat at /, Ctrl-C to stop)\n")
+    _offer_lan_address(stream, host, bound_port)
     stream.flush()
     try:
         if workers > 1:
@@ -110,3 +111,15 @@ def _single_app(settings: Settings) -> FastAPI:
     from pa_cli.server.runtime import RuntimeOptions
 
     return create_app(settings, RuntimeOptions(settle_heap=True))
+
+
+def _offer_lan_address(stream: TextIO, host: str, port: int) -> None:
+    """On a wildcard bind, the address a phone on the same network opens (and pairs with)."""
+    from pa_cli.pairing import WILDCARD_HOSTS, server_url
+
+    if host not in WILDCARD_HOSTS:
+        return
+    url = server_url(host, port)
+    stream.write(
+        f"pa serve: from a phone on this network: {url} (pair it: `pa serve token create --url {url}`)\n"
+    )

@@ -100,6 +100,7 @@ class ChatSession(PaModel, table=True):
     id: str = Field(default_factory=_new_session_id, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     title: str | None = None
+    kind: str = Field(default="chat", sa_column_kwargs={"server_default": "chat"})  # chat | tool_run
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -9,7 +9,7 @@ from pa_cli.store import migrate
 from pa_cli.store.db import Database
 from pa_cli.store.engine import make_engine
 from pa_cli.store.repositories.api_clients import ApiClientRepository
-from pa_cli.store.repositories.approvals import ApprovalRepository
+from pa_cli.store.repositories.approvals import DEFAULT_APPROVAL_TTL_SECONDS, ApprovalRepository
 from pa_cli.store.repositories.audit import AuditRepository
 from pa_cli.store.repositories.events import TurnEventRepository
 from pa_cli.store.repositories.messages import MessageRepository
@@ -34,14 +34,15 @@ if TYPE_CHECKING:
 class Store:
     """Every query pa makes, grouped by table. Thread-safe; one per process is enough."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, approval_ttl_seconds: float = DEFAULT_APPROVAL_TTL_SECONDS) -> None:
+        """``approval_ttl_seconds``: how long a new approval may wait (config ``approvals.expire_hours``)."""
         self.engine = engine
         db = Database(engine)
         self.users = UserRepository(db)
         self.agent_configs = AgentConfigRepository(db)
         self.sessions = SessionRepository(db)
         self.messages = MessageRepository(db)
-        self.approvals = ApprovalRepository(db)
+        self.approvals = ApprovalRepository(db, ttl_seconds=approval_ttl_seconds)
         self.audit = AuditRepository(db)
         self.vfs = VfsRepository(db)
         self.plans = PlanRepository(db)
@@ -91,13 +92,14 @@ def open_store(settings: Settings | None = None, *, url: str | None = None) -> S
         if settings is None:
             raise TypeError("open_store needs settings or a url")
         url = settings.database_url
+    ttl = settings.approvals.expire_hours * 3600 if settings is not None else DEFAULT_APPROVAL_TTL_SECONDS
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
     except BaseException:
         engine.dispose()
         raise
-    store = Store(engine)
+    store = Store(engine, approval_ttl_seconds=ttl)
     if settings is not None:
         store.audit.anchor = audit_anchor(settings, url)
     return store

@@ -95,7 +95,7 @@ def test_side_effect_with_yes_runs(llm: FakeLLM, pa: PaRunner) -> None:
 def test_side_effect_without_tty_waits_then_approve_resumes(llm: FakeLLM, pa: PaRunner) -> None:
     llm.reply_text(thinking(None, ("system_prompt_update", {"text": "Be brief."})))
     first = pa("ask", "--json", "be brief from now on")
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 4, first.stderr  # the turn waits for approval
     pending = json.loads(first.stdout)["pending_approvals"]
     assert len(pending) == 1 and f"pa approve {pending[0]}" in first.stderr
     assert "Be brief." in first.stderr  # the preview a person checks

@@ -46,7 +46,18 @@ def test_help_lists_every_command_group() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pa_cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("ask", "chat", "tools", "approve", "deny", "history", "config", "serve", "doctor"):
+    for command in (
+        "ask",
+        "chat",
+        "tools",
+        "approve",
+        "deny",
+        "approvals",
+        "history",
+        "config",
+        "serve",
+        "doctor",
+    ):
         assert f"  {command}" in proc.stdout
 
 

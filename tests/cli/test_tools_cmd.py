@@ -70,7 +70,7 @@ def test_tools_run_bad_input_is_a_one_line_usage_error(pa: PaRunner, args: list[
 
 def test_tools_run_side_effect_waits_for_approval(pa: PaRunner) -> None:
     result = pa("tools", "run", "system_prompt_update", "--args", '{"text": "Speak like a pirate."}')
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # waiting for approval
     approval_id = result.stderr.split("pa approve ")[1].split("`")[0]
     assert "Speak like a pirate." in result.stderr
     assert "pirate" not in pa("tools", "run", "system_prompt_show").stdout
@@ -95,3 +95,64 @@ def test_tools_run_with_a_lone_surrogate_is_a_usage_error(pa: PaRunner, raw: str
     assert result.stderr.startswith("error: fs_write: ")
     assert "contains invalid Unicode (a lone surrogate" in result.stderr
     assert "unexpected failure" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _listed(pa: PaRunner) -> dict[str, list[str]]:
+    listed = pa("tools", "list")
+    assert listed.returncode == 0, listed.stderr
+    return {line.split("\t")[0]: line.split("\t")[1:] for line in listed.stdout.splitlines()}
+
+
+def test_tools_list_shows_the_effective_policy_and_a_description(pa: PaRunner) -> None:
+    rows = _listed(pa)
+    assert rows["system_prompt_update"][0] == "asks first"
+    assert rows["fs_write"][0] == "allow"
+    assert rows["fs_write"][2].startswith("Create or replace a text file")
+    assert "\n" not in rows["fs_write"][2] and len(rows["fs_write"][2]) <= 80
+
+    pa("config", "set", "tools.policy.system_prompt_update", "allow")
+    pa("config", "set", "tools.policy.fs_write", "ask")
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    pa("config", "set", "gmail.mode", "draft_only")
+    listed = pa("tools", "list")
+    rows = _listed(pa)
+    assert rows["system_prompt_update"][0] == "allow"  # no longer "asks first"
+    assert rows["fs_write"][0] == "asks first"
+    assert rows["fs_delete"][:2] == ["deny", "  (tools.policy.fs_delete = deny)"]
+    assert rows["gmail_send"][:2] == ["draft only", "  (gmail.mode = draft_only)"]
+    assert listed.stderr == (
+        "allow runs a tool without asking, except a side effect while untrusted content"
+        " (mail, calendar text, MCP output) is in the conversation: then pa asks first.\n"
+    )
+
+
+def test_tools_list_json_carries_the_policy_and_what_is_hidden(pa: PaRunner) -> None:
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    data = json.loads(pa("tools", "list", "--json").stdout)
+    policies = {t["name"]: t["policy"] for t in data["tools"]}
+    assert (policies["fs_read"], policies["gmail_send"]) == ("allow", "ask")
+    assert data["hidden"] == [{"name": "fs_delete", "reason": "tools.policy.fs_delete = deny"}]
+
+
+def test_tools_list_on_a_terminal_is_a_table_with_policy_and_description(pa: PaRunner) -> None:
+    import re
+    import subprocess
+    import sys
+
+    pa("config", "set", "tools.policy.fs_delete", "deny")
+    shown = subprocess.run(
+        ["script", "-qec", f"stty cols 120; {sys.executable} -m pa_cli tools list", "/dev/null"],
+        env=pa.env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stdout
+    lines = [re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", line).rstrip() for line in shown.stdout.splitlines()]
+    assert any(
+        re.match(r"system_prompt_update +asks first +yes +Replace the user's system prompt", x) for x in lines
+    )
+    assert any(re.match(r"fs_delete +deny +tools\.policy\.fs_delete = deny +not offered", x) for x in lines)
+    assert any(x.startswith("allow runs a tool without asking, except a side effect") for x in lines)

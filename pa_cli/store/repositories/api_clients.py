@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Iterable
 
@@ -32,6 +33,17 @@ class ApiClientRepository:
             query = query.where(col(ApiClient.revoked_at).is_(None))
         with self._db.read() as session:
             return list(session.exec(query).all())
+
+    def find_by_prefix(self, prefix: str, limit: int = 2) -> builtins.list[ApiClient]:
+        """Clients whose id starts with ``prefix`` (``pa serve token revoke 3f2a``)."""
+        query = (
+            select(ApiClient)
+            .where(col(ApiClient.id).startswith(prefix.lower(), autoescape=True))
+            .order_by(col(ApiClient.id))
+            .limit(limit)
+        )
+        with self._db.read() as session:
+            return builtins.list(session.exec(query).all())
 
     def revoke(self, client_id: str) -> bool:
         """True when the client existed and was active; its tokens stop working."""

@@ -23,6 +23,8 @@ from pa_cli.store.types import arguments_digest, utcnow
 #: Lowercase letters and digits without look-alikes (0/o, 1/l/i): easy to type, never starts with "-".
 ID_ALPHABET: Final = "abcdefghjkmnpqrstuvwxyz23456789"
 ID_LENGTH: Final = 12  # about 59 bits
+#: How long an approval waits unless configured (``approvals.expire_hours``): one day.
+DEFAULT_APPROVAL_TTL_SECONDS: Final = 24 * 3600
 
 
 def new_approval_id() -> str:
@@ -30,8 +32,9 @@ def new_approval_id() -> str:
 
 
 class ApprovalRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, ttl_seconds: float = DEFAULT_APPROVAL_TTL_SECONDS) -> None:
         self._db = db
+        self.ttl_seconds = ttl_seconds
 
     def create(
         self,
@@ -43,7 +46,7 @@ class ApprovalRepository:
         preview: str,
         frozen: dict[str, Any] | None = None,
         tool_call_id: str | None = None,
-        ttl_seconds: float = 86400,
+        ttl_seconds: float | None = None,
     ) -> Approval:
         now = utcnow()
         approval = Approval(
@@ -57,7 +60,7 @@ class ApprovalRepository:
             frozen=frozen,
             tool_call_id=tool_call_id,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
+            expires_at=now + timedelta(seconds=self.ttl_seconds if ttl_seconds is None else ttl_seconds),
         )
         with self._db.write() as session:
             session.add(approval)
@@ -84,8 +87,9 @@ class ApprovalRepository:
                     return approval
         if approval.status == "expired":
             raise ApprovalExpired(
-                f"approval {approval_id} expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC",
-                hint="ask again: the request will make a new approval",
+                f"approval {approval_id} ({approval.tool}) expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC"
+                " and did not run; it is now marked expired",
+                hint="ask again: the request makes a new approval with a fresh preview",
             )
         raise ApprovalAlreadyDecided(f"approval {approval_id} was already {approval.status}")
 
@@ -99,6 +103,18 @@ class ApprovalRepository:
             approval.status = "executed"
             approval.executed_at = utcnow()
             approval.result_summary = result_summary
+
+    def find_by_prefix(self, user_id: int, prefix: str, limit: int = 2) -> list[Approval]:
+        """The user's approvals whose id starts with ``prefix`` (``pa approve k3xq``)."""
+        query = (
+            select(Approval)
+            .where(Approval.user_id == user_id)
+            .where(col(Approval.id).startswith(prefix.lower(), autoescape=True))
+            .order_by(col(Approval.id))
+            .limit(limit)
+        )
+        with self._db.read() as session:
+            return list(session.exec(query).all())
 
     def list_pending(self, user_id: int) -> list[Approval]:
         """Pending and not yet expired, oldest first."""

@@ -15,9 +15,10 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, user_id: int, title: str | None = None) -> ChatSession:
+    def create(self, user_id: int, title: str | None = None, *, kind: str = "chat") -> ChatSession:
+        """``kind`` "tool_run" marks a direct tool run: kept for approvals and audit, never listed."""
         with self._db.write() as session:
-            chat = ChatSession(user_id=user_id, title=title)
+            chat = ChatSession(user_id=user_id, title=title, kind=kind)
             session.add(chat)
             session.flush()
             return chat
@@ -32,10 +33,10 @@ class SessionRepository:
         return found[0] if found else None
 
     def list(self, user_id: int, limit: int = 50, offset: int = 0) -> list[ChatSession]:
-        """Newest activity first."""
+        """The user's chat sessions (not direct tool runs), newest activity first."""
         query = (
             select(ChatSession)
-            .where(ChatSession.user_id == user_id)
+            .where(ChatSession.user_id == user_id, ChatSession.kind == "chat")
             .order_by(col(ChatSession.updated_at).desc(), col(ChatSession.created_at).desc())
             .offset(offset)
             .limit(limit)

@@ -1,0 +1,46 @@
+"""The names of pa's settings, without importing the settings machinery.
+
+Shell completion (`pa config get <TAB>`) reads these on every key press, so
+this module imports nothing; a test checks it against ``Settings`` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Every dotted key of config.toml (``tools.policy.<tool>`` keys come on top of these).
+CONFIG_KEYS: Final = (
+    "database.url",
+    "llm.provider",
+    "llm.model",
+    "llm.base_url",
+    "llm.api_key",
+    "llm.requests_per_minute",
+    "llm.max_retries",
+    "llm.timeout_seconds",
+    "google.client_secrets",
+    "google.api_endpoint",
+    "google.revoke_uri",
+    "server.host",
+    "server.port",
+    "server.cors_origins",
+    "server.token_ttl_days",
+    "user.timezone",
+    "agent.max_steps",
+    "tools.mcp_servers",
+    "gmail.mode",
+    "approvals.expire_hours",
+)
+
+#: Environment variables of the contract, mapped to dotted keys (they override config.toml).
+ENV_KEYS: Final = {
+    "PA_DATABASE_URL": "database.url",
+    "PA_LLM_PROVIDER": "llm.provider",
+    "PA_LLM_MODEL": "llm.model",
+    "PA_LLM_BASE_URL": "llm.base_url",
+    "PA_GOOGLE_CLIENT_SECRETS": "google.client_secrets",
+    "PA_GOOGLE_API_ENDPOINT": "google.api_endpoint",
+    "PA_GOOGLE_REVOKE_URI": "google.revoke_uri",
+    "PA_SERVER_HOST": "server.host",
+    "PA_SERVER_PORT": "server.port",
+}
