@@ -57,6 +57,14 @@ class PlanUpdated(_Event):
     steps: list[dict[str, str]]
 
 
+class Waiting(_Event):
+    """The turn is waiting for the LLM: a retry after an error, shown as a quiet status on a TTY."""
+
+    type: Literal["waiting"] = "waiting"
+    reason: str
+    retry_in: float | None = None
+
+
 class Usage(BaseModel):
     llm_calls: int = 0
     input_tokens: int = 0
@@ -87,6 +95,7 @@ Event = Annotated[
     | ToolCallFinished
     | ApprovalRequired
     | PlanUpdated
+    | Waiting
     | Done
     | Error,
     Field(discriminator="type"),

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from pa_cli.cli.render import TurnPrinter
 
 MAX_STDIN_CONTEXT = 1_000_000
+#: Error codes a person fixes by authorizing or supplying a credential: exit code 3.
+_CREDENTIAL_CODES = frozenset({"authorization_needed", "auth", "no_api_key", "secret_store_locked"})
 
 
 def _read_piped_stdin() -> str | None:
@@ -121,7 +123,7 @@ def _report(printer: TurnPrinter) -> int:
         err.write(f"error: {printer.error.message}\n")
         if printer.error.hint:
             err.write(f"hint: {printer.error.hint}\n")
-        return EXIT_AUTH if printer.error.code == "authorization_needed" else EXIT_FAILURE
+        return EXIT_AUTH if printer.error.code in _CREDENTIAL_CODES else EXIT_FAILURE
     done = printer.done
     if done is None:
         return EXIT_FAILURE
