@@ -19,9 +19,9 @@ from pa_cli.agent.llm_probe import Probe, probe
 from pa_cli.agent.llm_types import LLMError
 
 #: Silence before the endpoint is probed, and how long the probe itself may take.
-#: Together they bound how long a black-holed endpoint holds a turn (about 8 s).
-PROBE_AFTER_SECONDS = 4.0
-PROBE_TIMEOUT_SECONDS = 4.0
+#: Together they bound how long a black-holed endpoint holds a turn (about 6 s).
+PROBE_AFTER_SECONDS = 3.0
+PROBE_TIMEOUT_SECONDS = 3.0
 
 
 class FirstReplyGuard:

@@ -211,7 +211,7 @@ def test_an_endpoint_that_accepts_and_never_answers_is_named(pa: PaRunner, black
     error = result.stderr.strip().splitlines()[-2]
     assert error == (
         f"error: the LLM at {url} (llm.base_url) is not answering: "
-        "it accepted the connection but sent nothing within 4 s"
+        "it accepted the connection but sent nothing within 3 s"
     )
 
 
