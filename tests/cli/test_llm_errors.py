@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pa_cli.testing.fake_llm import FakeLLM
+from pa_cli.testing.fake_llm import FakeLLM, Reply
 from tests.agent.scripts import thinking
 from tests.conftest import PaRunner
 
@@ -259,3 +259,12 @@ def test_rate_limiting_is_retried_after_the_wait_it_asks_for(pa: PaRunner, fake_
     assert '"response": "Hello after the wait."' in result.stdout
     assert result.stderr == ""  # --json: nothing about the wait on stderr
     assert len(fake_llm.requests) == 2
+
+
+def test_a_slow_but_live_server_is_waited_for_not_declared_dead(pa: PaRunner, fake_llm: FakeLLM) -> None:
+    # Past the 3 s after which pa probes the server: the probe gets an answer, so pa keeps waiting.
+    fake_llm.script(Reply(text=thinking("Worth the wait."), delay_before_ms=4500))
+    result = ask(pa, generic(fake_llm.openai_base_url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Worth the wait."
+    assert len(fake_llm.requests) == 1  # not retried either
