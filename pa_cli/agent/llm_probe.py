@@ -14,6 +14,7 @@ about the path BAML takes, so nothing is probed there (``Probe.unknown``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import ssl
@@ -94,6 +95,8 @@ async def probe(url: str, wait: float) -> Probe:
         return Probe("silent", f"it dropped the connection ({exc.strerror or type(exc).__name__})")
     finally:
         writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 0.5)
     if not first:
         return Probe("silent", "it closed the connection without answering")
     return Probe("alive")
