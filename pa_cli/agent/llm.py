@@ -28,15 +28,19 @@ from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent.baml_stream import drive
 from pa_cli.agent.llm_faults import (
+    RETRY_BASE,
+    RETRY_CAP,
     Retry,
     Transient,
-    Watchdog,
     backoff_delay,
     classify_http,
+    last_response,
     parse_feedback,
     raw_text,
+    retry_after_seconds,
     stream_finished,
 )
+from pa_cli.agent.llm_probe import probe
 from pa_cli.agent.llm_registry import ClientSpec, build_registry, client_spec
 from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
 from pa_cli.agent.llm_types import (
@@ -48,6 +52,12 @@ from pa_cli.agent.llm_types import (
     ToolSpec,
     TurnContext,
     Usage,
+)
+from pa_cli.agent.llm_wait import (
+    PROBE_TIMEOUT_SECONDS,
+    FirstReplyGuard,
+    connection_fault,
+    unreachable_error,
 )
 from pa_cli.agent.rate_limit import TokenBucket, shared_bucket
 
@@ -71,6 +81,8 @@ log = logging.getLogger(__name__)
 
 Delta = Callable[[str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
+#: Told before each retry sleep: the reason (one short phrase) and the seconds until the next attempt.
+OnWait = Callable[[str, float], Awaitable[None]]
 
 
 def load_baml() -> Any:
@@ -141,8 +153,12 @@ class AssistantLLM:
         retry_base_delay: float = 1.0,
         rate_limiter: TokenBucket | None = None,
         sleep: Sleep = asyncio.sleep,
+        key_problem: LLMError | None = None,
+        on_wait: OnWait | None = None,
     ) -> None:
-        self.spec: ClientSpec = client_spec(settings, api_key)
+        """``key_problem`` says why ``api_key`` is None (see ``llm_keys.lookup_api_key``)."""
+        self.spec: ClientSpec = client_spec(settings, api_key, key_problem)
+        self.on_wait = on_wait
         self.max_retries = settings.llm.max_retries
         self.timeout_seconds = settings.llm.timeout_seconds
         self.retry_base_delay = retry_base_delay
@@ -276,10 +292,14 @@ class AssistantLLM:
                 feedback = retry.feedback
             except Transient as fault:
                 failures += 1
-                if failures > self.max_retries:
+                if failures > min(self.max_retries, RETRY_CAP.get(fault.code, self.max_retries)):
                     raise self._give_up(fault, failures) from None
-                delay = backoff_delay(failures, self.retry_base_delay)
+                delay = backoff_delay(failures, RETRY_BASE.get(fault.code, self.retry_base_delay))
+                if fault.retry_after is not None:
+                    delay = max(delay, fault.retry_after)
                 log.debug("%s: %s; retry %d in %.2fs", what, fault.what, failures, delay)
+                if self.on_wait is not None:
+                    await self.on_wait(fault.what, delay)
                 await self._sleep(delay)
 
     async def _attempt(
@@ -299,13 +319,13 @@ class AssistantLLM:
             "collector": collector,
             "abort_controller": abort,
         }
-        # BAML's own timeouts start once response headers arrive: this one covers a
+        # BAML's own timeouts start once response headers arrive: the guard covers a
         # server that accepts the connection and never answers.
-        watchdog = Watchdog(abort, self.timeout_seconds)
+        guard = FirstReplyGuard(abort, self.spec.url, self.timeout_seconds)
         finished = False
 
         async def partial_arrived(partial: Any) -> None:
-            watchdog.stop()
+            guard.stop()
             if on_partial is not None:
                 await on_partial(partial)
 
@@ -322,17 +342,26 @@ class AssistantLLM:
         except errors.BamlClientFinishReasonError:
             raise Retry("it was cut off by the length limit; reply more briefly") from None
         except errors.BamlClientHttpError as exc:
-            raise classify_http(exc.status_code) from None
+            response = last_response(collector)
+            headers = getattr(response, "headers", None)
+            if not headers:
+                # No HTTP response at all (BAML records one with no headers): the
+                # connection failed. Find out how from the socket's own typed errors.
+                found = await probe(self.spec.url, PROBE_TIMEOUT_SECONDS)
+                raise connection_fault(found, self.spec.url, self.spec.url_source) from None
+            raise classify_http(exc.status_code, self.spec.url, retry_after_seconds(headers)) from None
         except errors.BamlTimeoutError:
-            raise Transient("timeout", "no reply in time") from None
+            raise Transient("timeout", f"no reply within {self.timeout_seconds:g} s") from None
         except errors.BamlAbortError:
-            if watchdog.fired:
-                raise Transient("timeout", "no reply in time") from None
+            if guard.dead is not None:
+                raise connection_fault(guard.dead, self.spec.url, self.spec.url_source) from None
+            if guard.timed_out:
+                raise Transient("timeout", f"no reply within {self.timeout_seconds:g} s") from None
             raise
         except errors.BamlInvalidArgumentError:
             raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
         finally:
-            watchdog.stop()
+            await guard.aclose()
             if not finished:
                 abort.abort()
             self._count(collector)
@@ -351,11 +380,18 @@ class AssistantLLM:
         name = f"the {self.spec.provider} LLM"
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         if fault.code == "rate_limited":
+            wait = f"; it asks to wait {fault.retry_after:.0f} s" if fault.retry_after is not None else ""
             return LLMError(
                 "rate_limited",
-                f"{name} is refusing requests as too many ({fault.what}; {tries})",
-                hint="wait a minute, or lower llm.requests_per_minute",
+                f"{name} is refusing requests as too many (HTTP 429, {tries}{wait})",
+                hint=(
+                    f"try again in {max(1.0, fault.retry_after):.0f} s, or lower llm.requests_per_minute"
+                    if fault.retry_after is not None
+                    else "wait a minute, or lower llm.requests_per_minute"
+                ),
             )
+        if fault.code == "unreachable":
+            return unreachable_error(fault, self.spec.url, self.spec.url_source, tries)
         if fault.code == "timeout":
             return LLMError(
                 "timeout",
@@ -363,5 +399,7 @@ class AssistantLLM:
                 hint="try again, or raise llm.timeout_seconds",
             )
         return LLMError(
-            fault.code, f"{name} is unavailable: {fault.what} ({tries})", hint="try again in a moment"
+            "unavailable",
+            f"{name} at {self.spec.url} is unavailable: {fault.what} ({tries})",
+            hint="try again in a moment; if it keeps failing, check the provider's status page",
         )

@@ -8,7 +8,6 @@ A stream that drops mid-way is not an error to BAML (it parses whatever arrived)
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 from collections.abc import Callable
@@ -25,13 +24,23 @@ def backoff_delay(attempt: int, base: float, rng: Callable[[], float] = random.r
     return ceiling / 2 + rng() * ceiling / 2
 
 
-class Transient(Exception):
-    """A failure worth retrying after a pause."""
+#: How many retries a failure may have at most, whatever llm.max_retries says.
+#: A refused connection is retried quickly (a server restarting), a timeout once.
+RETRY_CAP: dict[str, int] = {"unreachable": 2, "timeout": 1}
+#: Base backoff per failure kind, in seconds (the others use the caller's base delay).
+RETRY_BASE: dict[str, float] = {"unreachable": 0.5}
+#: A 429 that asks for a longer wait than this is reported at once, with the wait.
+MAX_RETRY_AFTER_SECONDS = 30.0
 
-    def __init__(self, code: LLMErrorCode, what: str) -> None:
+
+class Transient(Exception):
+    """A failure worth retrying after a pause; ``what`` is the short reason shown while waiting."""
+
+    def __init__(self, code: LLMErrorCode | str, what: str, *, retry_after: float | None = None) -> None:
         super().__init__(what)
         self.code = code
         self.what = what
+        self.retry_after = retry_after
 
 
 class Retry(Exception):
@@ -42,42 +51,64 @@ class Retry(Exception):
         self.feedback = feedback
 
 
-class Watchdog:
-    def __init__(self, abort: Any, seconds: float) -> None:
-        self.fired = False
-        self._abort = abort
-        self._handle: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(seconds, self._fire)
-
-    def _fire(self) -> None:
-        self.fired = True
-        self._abort.abort()
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+def refused_key(status: int, url: str) -> LLMError:
+    return LLMError(
+        "auth",
+        f"the API key was refused by the LLM provider (HTTP {status} from {url})",
+        hint=(
+            "check the key: the provider's *_API_KEY or PA_LLM_API_KEY, "
+            "or store the right one with `pa config set-secret llm.api_key`"
+        ),
+    )
 
 
-def classify_http(status: int) -> Exception:
+def classify_http(status: int, url: str = "the LLM", retry_after: float | None = None) -> Exception:
+    """What an HTTP error status from the provider means: retry, or tell the user now."""
     if status == 429:
-        return Transient("rate_limited", "HTTP 429")
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+            return LLMError(
+                "rate_limited",
+                f"the LLM provider is refusing requests as too many (HTTP 429) "
+                f"and asks to wait {retry_after:.0f} s",
+                hint=f"try again in {retry_after:.0f} s, or lower llm.requests_per_minute",
+            )
+        return Transient("rate_limited", "HTTP 429 from the LLM", retry_after=retry_after)
     if status in (401, 403):
-        return LLMError(
-            "auth",
-            f"the LLM provider rejected the API key (HTTP {status})",
-            hint="check the key: the provider's *_API_KEY, PA_LLM_API_KEY or `pa config set-secret llm.api_key`",
-        )
+        return refused_key(status, url)
     if status in (400, 404, 405, 413, 422):
         return LLMError(
             "config",
-            f"the LLM provider rejected the request (HTTP {status})",
+            f"the LLM provider rejected the request (HTTP {status} from {url})",
             hint="check llm.model, llm.base_url and the API key",
         )
-    if status == 503:
-        return Transient("unavailable", "HTTP 503 or connection refused")
     if 100 <= status < 500 and status != 408:
-        return LLMError("unavailable", f"the LLM provider answered with HTTP {status}")
-    return Transient("unavailable", f"HTTP {status}" if status >= 100 else "malformed response")
+        return LLMError("unavailable", f"the LLM provider answered with HTTP {status} ({url})")
+    return Transient(
+        "unavailable", f"HTTP {status} from the LLM" if status >= 100 else "a malformed response"
+    )
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds) from a response's headers, if any."""
+    if not isinstance(headers, dict):
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    try:
+        if "retry-after-ms" in lowered:
+            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
+        if "retry-after" in lowered:
+            return max(0.0, float(lowered["retry-after"]))
+    except ValueError:
+        return None  # an HTTP date: rare for APIs; fall back to our own backoff
+    return None
+
+
+def last_response(collector: Any) -> Any:
+    """The last HTTP response BAML recorded (None when there was none)."""
+    last = collector.last
+    if last is None or not last.calls:
+        return None
+    return getattr(last.calls[-1], "http_response", None)
 
 
 _FINISH_KEYS = ("finish_reason", "finishReason", "stop_reason")

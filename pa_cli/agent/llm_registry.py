@@ -60,15 +60,29 @@ class ClientSpec:
     options: dict[str, Any] = field(repr=False)  # holds the API key: never log it
     problem: str | None = None
     hint: str | None = None
+    #: Why there is no API key (missing everywhere, or a locked secret store): raised on use.
+    key_problem: LLMError | None = None
 
     @property
     def endpoint(self) -> str:
         """What the process-wide rate limit is shared by."""
-        return f"{self.provider} {self.base_url or DEFAULT_BASE_URLS.get(self.provider, '')}"
+        return f"{self.provider} {self.url}"
+
+    @property
+    def url(self) -> str:
+        """The base URL requests go to (configured, or the provider's default)."""
+        return self.base_url or DEFAULT_BASE_URLS.get(self.provider, "")
+
+    @property
+    def url_source(self) -> str:
+        """How to name the URL to a user: the setting it came from, or the provider's default."""
+        return "llm.base_url" if self.base_url else f"the {self.provider} provider's default URL"
 
     def check(self) -> None:
         if self.problem:
             raise LLMError("config", self.problem, hint=self.hint)
+        if self.key_problem is not None:
+            raise self.key_problem
 
 
 def http_timeouts(timeout_seconds: float) -> dict[str, int]:
@@ -86,7 +100,11 @@ def http_timeouts(timeout_seconds: float) -> dict[str, int]:
     }
 
 
-def client_spec(settings: Settings, api_key: str | None = None) -> ClientSpec:
+def client_spec(
+    settings: Settings, api_key: str | None = None, key_problem: LLMError | None = None
+) -> ClientSpec:
+    """``key_problem`` (from ``llm_keys.lookup_api_key``) says why there is no key, if it knows."""
+    from pa_cli.agent.llm_keys import missing_key_error
     from pa_cli.config import PROVIDER_KEY_ENV
 
     llm = settings.llm
@@ -114,8 +132,9 @@ def client_spec(settings: Settings, api_key: str | None = None) -> ClientSpec:
         problem = "llm.base_url is required for the openai-generic provider"
         hint = "set it with `pa config set llm.base_url http://host:port/v1` or PA_LLM_BASE_URL"
     elif provider in PROVIDER_KEY_ENV and not key:
-        problem = f"no API key for the {provider} provider"
-        hint = f"set {PROVIDER_KEY_ENV[provider]} or PA_LLM_API_KEY, or store one with `pa config set-secret llm.api_key`"
+        key_problem = key_problem or missing_key_error(provider, PROVIDER_KEY_ENV[provider])
+    else:
+        key_problem = None
     return ClientSpec(
         provider=provider,
         baml_provider=BAML_PROVIDERS[provider],
@@ -125,6 +144,7 @@ def client_spec(settings: Settings, api_key: str | None = None) -> ClientSpec:
         options=options,
         problem=problem,
         hint=hint,
+        key_problem=key_problem,
     )
 
 

@@ -9,9 +9,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pa_cli.errors import PaError
+from pa_cli.errors import EXIT_AUTH, PaError
 
-LLMErrorCode = Literal["rate_limited", "unavailable", "timeout", "bad_output", "auth", "config"]
+LLMErrorCode = Literal[
+    "rate_limited",
+    "unavailable",
+    "timeout",
+    "bad_output",
+    "auth",
+    "config",
+    "no_api_key",
+    "secret_store_locked",
+]
+#: Codes that need the user to supply or unlock a credential: exit code 3, like an authorization.
+CREDENTIAL_CODES = frozenset({"auth", "no_api_key", "secret_store_locked"})
 
 
 @dataclass(frozen=True)
@@ -86,10 +97,13 @@ class Usage:
 class LLMError(PaError):
     """The LLM could not be used; ``code`` says why, ``message`` is one line for the user.
 
-    Codes: rate_limited, unavailable, timeout, bad_output, auth, config. Messages never
-    contain prompt text, model output or keys.
+    Codes: rate_limited, unavailable, timeout, bad_output, config, and the credential
+    codes (exit 3): auth (the key was refused), no_api_key, secret_store_locked.
+    Messages never contain prompt text, model output or keys.
     """
 
     def __init__(self, code: LLMErrorCode, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.code = code
+        if code in CREDENTIAL_CODES:
+            self.exit_code = EXIT_AUTH

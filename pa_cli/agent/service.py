@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from pa_cli.agent.events import Error, Event, SessionStarted
+from pa_cli.agent.events import Error, Event, SessionStarted, Waiting
 from pa_cli.agent.state import Approver, TurnState
 from pa_cli.errors import PaError, UsageError
 
@@ -63,9 +63,10 @@ class AgentService:
 
     def _default_llm(self) -> AssistantLLM:
         from pa_cli.agent.llm import AssistantLLM
-        from pa_cli.agent.llm_keys import resolve_api_key
+        from pa_cli.agent.llm_keys import lookup_api_key
 
-        return AssistantLLM(self.settings, api_key=resolve_api_key(self.settings))
+        found = lookup_api_key(self.settings)
+        return AssistantLLM(self.settings, api_key=found.key, key_problem=found.problem)
 
     # --- turns -------------------------------------------------------------------
 
@@ -200,11 +201,17 @@ class AgentService:
         async def emit(event: Event) -> None:
             await queue.put(event)
 
+        async def waiting(reason: str, retry_in: float) -> None:
+            await queue.put(Waiting(reason=reason, retry_in=round(retry_in, 2)))
+
+        llm = self._llm_factory()
+        llm.on_wait = waiting
+
         state = TurnState(
             settings=self.settings,
             store=self.store,
             registry=self.registry,
-            llm=self._llm_factory(),
+            llm=llm,
             emit=emit,
             user_id=user_id,
             session_id=session_id,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 MAX_STDIN_CONTEXT = 1_000_000
 #: 128 + SIGTERM, as shells report a process ended by it.
 EXIT_TERMINATED = 143
+#: Error codes a person fixes by authorizing or supplying a credential: exit code 3.
+_CREDENTIAL_CODES = frozenset({"authorization_needed", "auth", "no_api_key", "secret_store_locked"})
 
 
 def _read_piped_stdin() -> str | None:
@@ -214,7 +216,7 @@ def _report(printer: TurnPrinter) -> int:
         err.write(f"error: {clean_line(printer.error.message)}\n")
         if printer.error.hint:
             err.write(f"hint: {clean_line(printer.error.hint)}\n")
-        return EXIT_AUTH if printer.error.code == "authorization_needed" else EXIT_FAILURE
+        return EXIT_AUTH if printer.error.code in _CREDENTIAL_CODES else EXIT_FAILURE
     done = printer.done
     if done is None:
         return EXIT_FAILURE

@@ -32,6 +32,7 @@ def event_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
         ("tool_end", events.ToolCallFinished),
         ("approval_required", events.ApprovalRequired),
         ("plan", events.PlanUpdated),
+        ("waiting", events.Waiting),
         ("done", events.Done),
         ("error", events.Error),
     ]

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pa_cli.errors import StoreError
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
 
@@ -74,6 +76,26 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: Database driver module -> what to install for it.
+DRIVER_PACKAGES = {
+    "psycopg": "pip install 'pa-cli[postgres]' (psycopg 3)",
+    "psycopg2": "pip install psycopg2-binary, or use a postgresql+psycopg:// URL with pip install 'pa-cli[postgres]'",
+    "pymysql": "pip install pymysql",
+    "MySQLdb": "pip install mysqlclient",
+    "asyncpg": "pa needs a synchronous driver: use a postgresql+psycopg:// URL with pip install 'pa-cli[postgres]'",
+}
+
+
+def missing_driver_error(url: URL, module: str | None) -> StoreError:
+    """A database URL whose driver is not installed: say which and what to install."""
+    name = module or "its driver"
+    install = DRIVER_PACKAGES.get(module or "", f"install the Python package that provides {name}")
+    return StoreError(
+        f"the database driver {name} for {redact_url(url)} is not installed",
+        hint=install,
+    )
+
+
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """An engine for ``url``; for a SQLite file, its directory is created if missing."""
     from sqlalchemy import create_engine, event
@@ -83,7 +105,10 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
 
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, json_serializer=dumps_json)
+        try:
+            return create_engine(parsed, echo=echo, pool_pre_ping=True, json_serializer=dumps_json)
+        except ModuleNotFoundError as exc:
+            raise missing_driver_error(parsed, exc.name) from None
     path = sqlite_file(parsed)
     if path is not None:
         _prepare_sqlite_file(path)

@@ -467,7 +467,7 @@ async def test_the_prompt_carries_tools_history_plan_time_and_quoted_results(
     assert prompt.count("gmail_send") == 1
 
 
-async def test_missing_api_key_is_a_config_error_before_any_request() -> None:
+async def test_missing_api_key_is_reported_before_any_request() -> None:
     from pa_cli.agent.llm import LLMError
 
     llm = AssistantLLM(Settings(llm=LLMSettings(provider="gemini")))
@@ -475,7 +475,7 @@ async def test_missing_api_key_is_a_config_error_before_any_request() -> None:
     with pytest.raises(LLMError) as caught:
         await llm.think(make_context(), None)
 
-    assert caught.value.code == "config"
+    assert caught.value.code == "no_api_key"
     assert caught.value.hint is not None and "GEMINI_API_KEY" in caught.value.hint
 
 

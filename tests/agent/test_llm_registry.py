@@ -64,7 +64,7 @@ def test_a_missing_key_says_where_to_put_one_without_leaking_anything() -> None:
     with pytest.raises(LLMError) as caught:
         spec.check()
 
-    assert caught.value.code == "config"
+    assert caught.value.code == "no_api_key"
     assert caught.value.hint is not None and "ANTHROPIC_API_KEY" in caught.value.hint
 
 

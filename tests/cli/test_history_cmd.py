@@ -1,11 +1,10 @@
-"""`pa history list|show|search` and `pa doctor` through the real command."""
+"""`pa history list|show|search` through the real command (`pa doctor`: test_doctor.py)."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-from pa_cli.store.migrate import head_revision
 from tests.conftest import PaRunner
 
 if TYPE_CHECKING:
@@ -54,19 +53,3 @@ def test_history_show_unknown_session_is_a_one_line_error(pa: PaRunner, store: S
     assert shown.returncode == 2
     assert shown.stderr.strip().startswith("error: no session")
     assert "Traceback" not in shown.stderr
-
-
-def test_doctor_reports_paths_schema_keyring_and_llm(pa: PaRunner) -> None:
-    report = pa("doctor", "--json", env={"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "pw"})
-    assert report.returncode == 0, report.stderr
-    data = json.loads(report.stdout)
-    assert data["database"]["schema version"] == head_revision()
-    assert data["paths"]["config file"].endswith("config.toml")
-    assert "encrypted file" in data["secrets"]["backend"]
-    assert data["llm"]["provider"] == "gemini"
-
-
-def test_doctor_hides_a_database_password() -> None:
-    from pa_cli.diagnostics import _redact_url
-
-    assert _redact_url("postgresql://pa:hunter2@db.local/pa") == "postgresql://pa:****@db.local/pa"

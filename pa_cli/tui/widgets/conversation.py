@@ -16,6 +16,7 @@ from pa_cli.agent.events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    Waiting,
 )
 from pa_cli.tui.widgets.chat_items import AssistantMessage, Notice, ToolCallBlock, UserMessage
 
@@ -30,6 +31,8 @@ ERROR_HINTS = {
     "timeout": "send again to retry",
     "auth": CHECK_SETTINGS + " and the API key",
     "config": CHECK_SETTINGS,
+    "no_api_key": "store one with `pa config set-secret llm.api_key`",
+    "secret_store_locked": "set PA_KEYRING_PASSPHRASE before starting pa chat",
 }
 ERROR_TITLES = {
     "authorization_needed": "Authorization needed",
@@ -38,6 +41,8 @@ ERROR_TITLES = {
     "timeout": "The LLM did not answer in time",
     "auth": "The LLM refused the credentials",
     "config": "The LLM is not configured",
+    "no_api_key": "No API key for the LLM",
+    "secret_store_locked": "The secret store is locked",
     "bad_output": "The LLM's answer could not be understood",
 }
 
@@ -107,6 +112,9 @@ class Conversation(VerticalScroll):
                 waiting[-1].set_status("awaiting_approval")
         elif isinstance(event, PlanUpdated):
             return event
+        elif isinstance(event, Waiting):
+            when = f"retrying in {event.retry_in:.0f} s" if event.retry_in is not None else "waiting"
+            await self.notice(f"{when} after {event.reason}", kind="info")
         elif isinstance(event, Done):
             await self._done(event)
         elif isinstance(event, Error):
