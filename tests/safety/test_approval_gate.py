@@ -100,7 +100,11 @@ def test_tools_run_of_a_google_side_effect_waits_for_approval(
     match = re.search(r"pa approve (\w+)", result.stderr)
     assert match, result.stderr
     assert _summaries(fake_google_env) == [] and fake_google_env.sent == []
-    writes = [r for r in fake_google_env.api_requests if r.method != "GET" and r.path.startswith(("/gmail/", "/calendar/"))]
+    writes = [
+        r
+        for r in fake_google_env.api_requests
+        if r.method != "GET" and r.path.startswith(("/gmail/", "/calendar/"))
+    ]
     assert writes == []
 
     assert pa("approve", match.group(1)).returncode == 0
@@ -159,7 +163,9 @@ def test_a_failed_tool_result_is_audited(pa: PaRunner, llm: FakeLLM, pa_home: Pa
     assert rows[1][0] == "fs_read" and rows[1][1] != "ok"  # "tool_error": the tool refused, and it shows
 
 
-def test_approvals_expire_after_exactly_24_hours_by_default(pa: PaRunner, llm: FakeLLM, pa_home: Path) -> None:
+def test_approvals_expire_after_exactly_24_hours_by_default(
+    pa: PaRunner, llm: FakeLLM, pa_home: Path
+) -> None:
     llm.reply_text(thinking(None, ("system_prompt_update", {"text": "Be brief."})))
     approval_id = json.loads(pa("ask", "--json", "be brief").stdout)["pending_approvals"][0]
     with _db(pa_home) as db:

@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from pa_cli.testing.fake_google import FakeGoogle
 from tests.conftest import PaRunner
 

@@ -12,7 +12,9 @@ def test_pairing_qr_decodes_to_the_url_holding_the_printed_token(pa: PaRunner, t
     pa.extra_env.update({"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "test-passphrase"})
     created = pa("serve", "token", "create", "--name", "phone", "--url", "http://192.168.1.20:8765/")
     assert created.returncode == 0, created.stderr
-    token = next(line for line in created.stdout.splitlines() if line.count(".") == 2 and line.startswith("eyJ"))
+    token = next(
+        line for line in created.stdout.splitlines() if line.count(".") == 2 and line.startswith("eyJ")
+    )
     assert qr.decode(created.stdout, tmp_path) == f"http://192.168.1.20:8765/#token={token}"
 
 

@@ -35,7 +35,10 @@ def test_a_slow_reader_gets_every_character_in_merged_token_events(
     chunks = [reply[i : i + size] for i in range(0, len(reply), size)]
     fake_llm.reply_text("", chunks=chunks, delay_between_chunks_ms=60)
     database = next(Path(server.env["PA_HOME"]).rglob("pa.db"))
-    with server.client() as http, http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response:
+    with (
+        server.client() as http,
+        http.stream("POST", f"{API}/chat/stream", json={"message": "count"}) as response,
+    ):
         assert response.status_code == 200
         events = sse_events(response)
         first = next(events)
@@ -43,7 +46,9 @@ def test_a_slow_reader_gets_every_character_in_merged_token_events(
         lock = sqlite3.connect(database, timeout=30, isolation_level=None)
         try:
             lock.execute("BEGIN IMMEDIATE")  # the server cannot store (so cannot send) anything now
-            _wait_until(lambda: fake_llm.requests and len(fake_llm.requests[-1].chunks_sent_at) == len(chunks))
+            _wait_until(
+                lambda: fake_llm.requests and len(fake_llm.requests[-1].chunks_sent_at) == len(chunks)
+            )
             time.sleep(0.5)  # let the agent turn the last pieces into deltas
         finally:
             lock.execute("COMMIT")
