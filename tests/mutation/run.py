@@ -247,6 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.modules or list(SAFETY_CORE)
     changed: dict[str, set[int] | None] = {m: None for m in modules}
     if args.changed:
+        known = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", args.changed + "^{commit}"],
+            cwd=ROOT,
+            capture_output=True,
+        )
+        if known.returncode != 0:
+            print(
+                f"mutation: no commit {args.changed} to compare with (a first commit or a shallow clone): skipped"
+            )
+            return 0
         changed = {m: changed_lines(m, args.changed) for m in modules}
         modules = [m for m in modules if changed[m]]
         if not modules:
