@@ -22,6 +22,7 @@ to review into tests/mutation/equivalent.md, which lists them with the reason an
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -107,6 +108,45 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
     return rows
 
 
+def annotation_spans(source: str, module: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where never-evaluated annotations are: a mutant inside one cannot change behaviour.
+
+    Only in a module with ``from __future__ import annotations`` (annotations kept as strings), and
+    only those no library reads at run time: not class-level field annotations (pydantic, SQLModel and
+    dataclasses read them), and no function annotations under pa_cli/server/ or pa_cli/cli/ (FastAPI
+    and Typer read those to build requests and options).
+    """
+    tree = ast.parse(source)
+    future = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+    if not future:
+        return []
+    signatures_read = module.startswith(("pa_cli/server/", "pa_cli/cli/"))
+    found: list[ast.expr] = []
+    for parent in ast.walk(tree):
+        for node in ast.iter_child_nodes(parent):
+            if isinstance(node, ast.AnnAssign) and not isinstance(parent, ast.ClassDef):
+                found.append(node.annotation)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not signatures_read:
+                args = node.args
+                every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                found.extend(a.annotation for a in every if a is not None and a.annotation is not None)
+                if node.returns is not None:
+                    found.append(node.returns)
+    return [
+        ((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or a.col_offset))
+        for a in found
+    ]
+
+
+def _inside(spans: list[tuple[tuple[int, int], tuple[int, int]]], start: tuple[int, int]) -> bool:
+    return any(first <= start < last for first, last in spans)
+
+
 def changed_lines(module: str, ref: str) -> set[int]:
     """Lines of ``module`` added or changed since ``ref`` (working tree included)."""
     diff = subprocess.run(
@@ -171,15 +211,19 @@ def _skip(db_path: Path, module: str, copy: Path, changed: set[int] | None, scor
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    source = (copy / module).read_text(encoding="utf-8").splitlines()
+    text = (copy / module).read_text(encoding="utf-8")
+    source = text.splitlines()
+    annotations = annotation_spans(text, module)
     equivalents = [e for e in load_equivalents() if e.module == module]
     skipped_equivalent, skipped_unchanged = [], []
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         for item in db.pending_work_items:
             mutation = item.mutations[0]
             first, last = mutation.start_pos[0], mutation.end_pos[0]
-            text = source[first - 1].strip()
-            if any(fnmatch(mutation.operator_name, e.operator) and e.line_text == text for e in equivalents):
+            line = source[first - 1].strip()
+            if _inside(annotations, tuple(mutation.start_pos)) or any(
+                fnmatch(mutation.operator_name, e.operator) and e.line_text == line for e in equivalents
+            ):
                 skipped_equivalent.append(item.job_id)
             elif changed is not None and not (changed & set(range(first, last + 1))):
                 skipped_unchanged.append(item.job_id)
