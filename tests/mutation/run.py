@@ -51,7 +51,7 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
     "pa_cli/store/repositories/audit.py": ["tests/store/test_audit.py"],
     "pa_cli/secrets/base.py": ["tests/secrets", "tests/safety/test_no_leaks.py"],
-    "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py"],
+    "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
     "pa_cli/server/auth.py": ["tests/server/test_auth.py"],
     "pa_cli/server/sse.py": ["tests/server/test_journal.py", "tests/server/test_slow_client.py"],
     "pa_cli/agent/resume.py": ["tests/safety/test_approval_gate.py", "tests/agent/test_ask_e2e.py"],
