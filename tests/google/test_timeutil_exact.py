@@ -71,3 +71,25 @@ def test_an_unusable_tz_variable_falls_through_to_the_next_source(
 def test_zone_lookup_refuses_both_kinds_of_bad_names() -> None:
     assert timeutil._zone("Mars/Olympus_Mons") is None
     assert timeutil._zone("../../etc/passwd") is None
+
+
+def test_an_all_day_event_with_an_end_not_after_its_start_shows_one_day() -> None:
+    from pa_cli.google.timeutil import format_span
+
+    assert format_span(date(2025, 3, 11), date(2025, 3, 11)) == "Tue 2025-03-11 (all day)"
+    assert format_span(date(2025, 3, 11), date(2025, 3, 13)) == "Tue 2025-03-11 - Wed 2025-03-12 (all day)"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(2025, 3, 11, 10, 0, tzinfo=PARIS), date(2025, 3, 12)),
+        (date(2025, 3, 11), datetime(2025, 3, 12, 10, 0, tzinfo=PARIS)),
+    ],
+)
+def test_a_range_mixing_a_date_and_a_time_is_a_usage_error(start: date, end: date) -> None:
+    from pa_cli.errors import UsageError
+    from pa_cli.google.timeutil import check_range
+
+    with pytest.raises(UsageError, match="both be dates"):
+        check_range(start, end)
