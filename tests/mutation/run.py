@@ -47,6 +47,7 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
     "pa_cli/store/repositories/approvals.py": [
         "tests/store/test_approvals.py",
+        "tests/store/test_approvals_exact.py",
         "tests/safety/test_approval_gate.py::test_approvals_expire_after_exactly_24_hours_by_default",
     ],
     "pa_cli/store/repositories/audit.py": ["tests/store/test_audit.py"],
