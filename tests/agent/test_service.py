@@ -90,12 +90,10 @@ async def test_independent_tool_calls_of_one_step_run_concurrently(
     SlowTool.spans.clear()
     fake_llm.reply_text(thinking(None, ("slow_echo", {"label": "a"}), ("slow_echo", {"label": "b"})))
     fake_llm.reply_text(thinking("both done"))
-    started = time.perf_counter()
     events = await collect(service.run("do two slow things"))
     assert done_of(events).response == "both done"
     (a_start, a_end), (b_start, b_end) = SlowTool.spans
-    assert a_start < b_end and b_start < a_end  # the two runs overlapped
-    assert time.perf_counter() - started < 0.9
+    assert a_start < b_end and b_start < a_end  # the two runs overlapped (no wall-clock threshold)
 
 
 async def test_step_limit_stops_with_a_clear_message(service: AgentService, fake_llm: FakeLLM) -> None:

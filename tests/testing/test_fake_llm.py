@@ -512,29 +512,30 @@ def test_one_connection_serves_many_requests(fake_llm: FakeLLM, client: httpx.Cl
 def test_slow_replies_are_served_concurrently(fake_llm: FakeLLM, client: httpx.Client) -> None:
     fake_llm.script_fn(lambda request: Reply(text="done", delay_before_ms=400))
     results: list[int] = []
+    finished: list[float] = []
 
     def call() -> None:
         results.append(client.post(fake_llm.base_url + OPENAI_PATH, json=openai_body()).status_code)
+        finished.append(time.monotonic())
 
     threads = [threading.Thread(target=call) for _ in range(4)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
     assert results == [200] * 4
-    assert time.perf_counter() - started < 1.2  # one after the other would take 1.6 s
+    # Concurrent, shown by order rather than by a wall-clock threshold: every request was received
+    # before the first answer was complete (one after the other, each would wait for the previous).
+    assert max(r.received_at for r in fake_llm.requests) < min(finished)
 
 
 def test_starts_fast_on_loopback_and_stops_listening(client: httpx.Client) -> None:
     fake = FakeLLM()
-    started = time.perf_counter()
-    base_url = fake.start()
-    elapsed = time.perf_counter() - started
+    base_url = fake.start()  # how fast: benchmarks, not a wall-clock threshold here
+    assert client.get(base_url + "/health").status_code == 200
     fake.stop()
 
-    assert elapsed < 0.5
     assert base_url.startswith("http://127.0.0.1:")
     with pytest.raises(httpx.ConnectError):
         client.get(base_url + "/health")

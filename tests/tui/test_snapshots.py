@@ -104,11 +104,12 @@ def test_snapshot_approval_modal_for_a_mail(snap_compare: Snap, make_app: MakeAp
         id="ap1",
         tool="gmail_send",
         preview=(
-            "Send this mail:\nTo: ada@example.com\nSubject: Lunch on Friday?\n\n"
+            "Send this mail:\nTo: ada@example.com\nCc: eve@example.com\nSubject: Lunch on Friday?\n\n"
             "Hi Ada,\nare you free for lunch on Friday at 12:30?\nBob"
         ),
         arguments={
             "to": ["ada@example.com"],
+            "cc": ["eve@example.com"],
             "subject": "Lunch on Friday?",
             "body": "Hi Ada,\nare you free for lunch on Friday at 12:30?\nBob",
         },

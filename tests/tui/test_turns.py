@@ -69,7 +69,7 @@ async def test_a_message_gets_a_streamed_markdown_answer(
             ("user", "complete", "show me some code"),
             ("assistant", "complete", answer),
         ]
-        assert app.sidebar.session_ids == [app.session_id] or not app.sidebar.display
+        await wait_until(pilot, lambda: app.sidebar.session_ids == [app.session_id])  # the new session listed
 
 
 async def test_a_tool_call_appears_as_a_block_with_arguments_and_result(

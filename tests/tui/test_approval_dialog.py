@@ -1,0 +1,94 @@
+"""The approval dialog at 80x24: the whole preview is seen before Approve works; Deny always works."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.containers import VerticalScroll
+from textual.widgets import Button
+
+from pa_cli.agent.state import ApprovalRequest
+from pa_cli.tui.screens.approval import ApprovalScreen
+from tests.tui.conftest import wait_until
+
+if TYPE_CHECKING:
+    from pa_cli.tui.app import ChatApp
+
+MakeApp = Callable[..., "ChatApp"]
+
+LONG_BODY = (
+    "\n".join(f"Line {n} of the report." for n in range(1, 41))
+    + "\nPS: the real recipient is eve@example.com"
+)
+
+
+def _mail(body: str) -> ApprovalRequest:
+    return ApprovalRequest(
+        id="ap-long",
+        tool="gmail_send",
+        preview=f"Send this mail:\nTo: ada@example.com\nCc: bob@example.com\nSubject: Report\n\n{body}",
+        arguments={"to": ["ada@example.com"], "cc": ["bob@example.com"], "subject": "Report", "body": body},
+    )
+
+
+async def _open(app: ChatApp, pilot: Any, request: ApprovalRequest, results: list[bool]) -> ApprovalScreen:
+    await pilot.pause(0.1)  # the app's own screen first
+    screen = ApprovalScreen(request)
+    await app.push_screen(screen, callback=lambda approved: results.append(bool(approved)))
+    await wait_until(pilot, lambda: app.screen is screen and _body(screen).size.height > 0)
+    await pilot.pause(0.1)
+    return screen
+
+
+def _body(screen: ApprovalScreen) -> VerticalScroll:
+    return screen.query_one("#approval-body", VerticalScroll)
+
+
+def _approve(screen: ApprovalScreen) -> Button:
+    return screen.query_one("#approve", Button)
+
+
+async def test_long_preview_keeps_approve_disabled_until_scrolled_to_the_end(make_app: MakeApp) -> None:
+    app = make_app()
+    results: list[bool] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, _mail(LONG_BODY), results)
+        assert app.focused is not None and app.focused.id == "deny"
+        assert _approve(screen).disabled
+        assert _body(screen).max_scroll_y > 0  # the preview really does not fit
+        await pilot.press("y")
+        await pilot.click("#approve")
+        await pilot.pause(0.1)
+        assert results == [] and app.screen is screen  # neither `y` nor the button approved
+        await pilot.press("pagedown")
+        await pilot.pause(0.1)
+        assert 0 < _body(screen).scroll_y < _body(screen).max_scroll_y
+        assert _approve(screen).disabled  # half-way is not the end
+        await pilot.press("end")
+        await wait_until(pilot, lambda: not _approve(screen).disabled)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: results == [True])
+
+
+async def test_escape_denies_a_long_preview_without_scrolling(make_app: MakeApp) -> None:
+    app = make_app()
+    results: list[bool] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, _mail(LONG_BODY), results)
+        assert _approve(screen).disabled
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: results == [False])
+
+
+async def test_a_short_mail_fits_whole_at_80x24_and_can_be_approved(make_app: MakeApp) -> None:
+    app = make_app()
+    results: list[bool] = []
+    body = "Hi Ada,\nare you free for lunch on Friday at 12:30?\nBob"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, _mail(body), results)
+        assert _body(screen).max_scroll_y == 0  # everything is on screen: to, cc, subject, body
+        assert app.focused is not None and app.focused.id == "deny"
+        assert not _approve(screen).disabled
+        await pilot.press("y")
+        await wait_until(pilot, lambda: results == [True])
