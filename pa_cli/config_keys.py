@@ -25,6 +25,7 @@ CONFIG_KEYS: Final = (
     "server.port",
     "server.cors_origins",
     "server.token_ttl_days",
+    "server.header_timeout_seconds",
     "user.timezone",
     "agent.max_steps",
     "tools.mcp_servers",

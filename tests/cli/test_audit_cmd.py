@@ -55,21 +55,23 @@ def _rows(pa: PaRunner, *args: str) -> list[dict[str, object]]:
 @pytest.mark.usefixtures("file_secret_store_env")
 def test_audit_lists_the_ledger_newest_first_with_filters(ledger: str, pa: PaRunner) -> None:
     rows = _rows(pa)
-    assert [r["tool"] for r in rows] == ["fs_read", "fs_list", "fs_read", "fs_write", "fs_write"]
-    assert [r["id"] for r in rows] == [5, 4, 3, 2, 1]
-    assert all(r["outcome"] == "ok" for r in rows)
-    assert [r["id"] for r in _rows(pa, "--tool", "fs_write")] == [2, 1]
-    assert [r["id"] for r in _rows(pa, "--session", ledger)] == [4, 3, 2, 1]
+    # five calls, each a begin row (executing) and a closing row (executed)
+    tools = ["fs_read", "fs_list", "fs_read", "fs_write", "fs_write"]
+    assert [r["tool"] for r in rows] == [tool for tool in tools for _ in range(2)]
+    assert [r["id"] for r in rows] == list(range(10, 0, -1))
+    assert [r["outcome"] for r in rows] == ["executed", "executing"] * 5
+    assert [r["id"] for r in _rows(pa, "--tool", "fs_write")] == [4, 3, 2, 1]
+    assert [r["id"] for r in _rows(pa, "--session", ledger)] == list(range(8, 0, -1))
     today = date.today()
-    assert len(_rows(pa, "--since", today.isoformat(), "--until", today.isoformat())) == 5
+    assert len(_rows(pa, "--since", today.isoformat(), "--until", today.isoformat())) == 10
     assert _rows(pa, "--until", (today - timedelta(days=1)).isoformat()) == []
     assert _rows(pa, "--since", (today + timedelta(days=1)).isoformat()) == []
 
     plain = pa("audit", "--tool", "fs_write")
     assert plain.returncode == 0, plain.stderr
     lines = plain.stdout.splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["2", "1"]
-    assert lines[0].split("\t")[2:5] == ["fs_write", "ok", "cli"]
+    assert [line.split("\t")[0] for line in lines] == ["4", "3", "2", "1"]
+    assert lines[0].split("\t")[2:5] == ["fs_write", "executed", "cli"]
 
 
 @pytest.mark.usefixtures("file_secret_store_env")
@@ -83,7 +85,7 @@ def test_audit_bad_dates_are_usage_errors(pa: PaRunner) -> None:
 def test_verify_passes_on_a_real_ledger(ledger: str, pa: PaRunner) -> None:
     result = pa("audit", "verify")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok: the audit log is intact: 5 rows, up to row 5"
+    assert result.stdout.strip() == "ok: the audit log is intact: 10 rows, up to row 10"
 
 
 @pytest.mark.usefixtures("file_secret_store_env")
@@ -113,7 +115,7 @@ def test_verify_fails_after_the_newest_rows_are_deleted(ledger: str, pa: PaRunne
     result = pa("audit", "verify")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "error: row 5 is missing: the anchor records it as the newest row, but the log ends at row 3 "
+        "error: row 10 is missing: the anchor records it as the newest row, but the log ends at row 3 "
         "(the newest rows were deleted)"
     )
 
@@ -126,17 +128,17 @@ def test_verify_fails_when_the_anchor_is_removed(ledger: str, pa: PaRunner) -> N
     assert result.returncode == 1
     assert result.stderr.startswith(
         "error: the anchor of the audit log's tip is missing from the secret store, so removed newest rows "
-        "cannot be ruled out (the log has 5 rows up to row 5;"
+        "cannot be ruled out (the log has 10 rows up to row 10;"
     )
 
 
 @pytest.mark.usefixtures("file_secret_store_env")
 def test_verify_json(ledger: str, pa: PaRunner) -> None:
-    _sql("DELETE FROM audit_log WHERE id = 5")
+    _sql("DELETE FROM audit_log WHERE id = 10")
     result = pa("audit", "verify", "--json")
     assert result.returncode == 1
     verdict = json.loads(result.stdout)
-    assert verdict["ok"] is False and verdict["first_bad_row"] == 5 and verdict["rows"] == 4
+    assert verdict["ok"] is False and verdict["first_bad_row"] == 10 and verdict["rows"] == 9
 
 
 def test_the_anchor_lives_in_the_os_keyring_when_there_is_one(
@@ -144,10 +146,10 @@ def test_the_anchor_lives_in_the_os_keyring_when_there_is_one(
 ) -> None:
     settings = load_settings()
     stored = open_secret_store(settings.app_paths).get(anchor_name(settings.database_url))
-    assert stored is not None and json.loads(stored)["row_id"] == 5
+    assert stored is not None and json.loads(stored)["row_id"] == 10
     assert not settings.app_paths.secrets_file.exists()
     assert pa("audit", "verify").returncode == 0
-    _sql("DELETE FROM audit_log WHERE id = 5")
+    _sql("DELETE FROM audit_log WHERE id = 10")
     result = pa("audit", "verify")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: row 5 is missing")
+    assert result.stderr.startswith("error: row 10 is missing")

@@ -142,7 +142,8 @@ def test_tools_list_on_a_terminal_is_a_table_with_policy_and_description(pa: PaR
     pa("config", "set", "tools.policy.fs_delete", "deny")
     shown = subprocess.run(
         ["script", "-qec", f"stty cols 120; {sys.executable} -m pa_cli tools list", "/dev/null"],
-        env=pa.env(),
+        # the terminal's own width, not a COLUMNS inherited from the test runner
+        env={k: v for k, v in pa.env().items() if k not in ("COLUMNS", "LINES")},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -29,7 +29,7 @@ def cal(pa: PaRunner, google: FakeGoogle) -> FakeGoogle:  # noqa: F811
 def run_tool(pa: PaRunner, name: str, arguments: dict[str, Any]) -> tuple[str, str]:
     """`pa tools run` of a side effect: it waits for approval; returns (approval id, preview)."""
     result = pa("tools", "run", name, "--args", json.dumps(arguments))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # 4: the call waits for approval
     match = re.search(r"run `pa approve (\S+)`", result.stderr)
     assert match, result.stderr
     return match[1], result.stderr
@@ -105,7 +105,7 @@ def test_a_bad_rule_is_a_usage_error_before_any_approval(pa: PaRunner, cal: Fake
         "--args",
         json.dumps({**base, "recurrence": ["RRULE:FREQ=WEEKLY"]}),
     )
-    assert good.returncode == 0 and len(pending()) == 1  # a good rule waits for approval
+    assert good.returncode == 4 and len(pending()) == 1  # a good rule waits for approval
     for recurrence, reason in BAD_RULES:
         result = pa(
             "tools",

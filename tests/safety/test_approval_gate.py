@@ -154,13 +154,13 @@ def test_a_failed_tool_result_is_audited(pa: PaRunner, llm: FakeLLM, pa_home: Pa
     assert pa("tools", "run", "fs_write", "--args", '{"path": "/a.md", "content": "x"}').returncode == 0
     with _db(pa_home) as db:
         before = db.execute("SELECT tool, outcome FROM audit_log ORDER BY id").fetchall()
-    assert before == [("fs_write", "ok")]
+    assert before == [("fs_write", "executing"), ("fs_write", "executed")]
     failed = pa("tools", "run", "fs_read", "--args", '{"path": "/missing.md"}')
     assert failed.returncode == 1
     with _db(pa_home) as db:
         rows = db.execute("SELECT tool, outcome FROM audit_log ORDER BY id").fetchall()
-    assert len(rows) == 2 and rows[0] == ("fs_write", "ok")
-    assert rows[1][0] == "fs_read" and rows[1][1] != "ok"  # "tool_error": the tool refused, and it shows
+    # the failed call is audited like any other: a begin row, then a closing row that says it failed
+    assert rows == [*before, ("fs_read", "executing"), ("fs_read", "failed")]
 
 
 def test_approvals_expire_after_exactly_24_hours_by_default(

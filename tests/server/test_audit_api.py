@@ -83,4 +83,4 @@ def test_audit_lists_the_users_rows_newest_first_with_filters_and_pages(
         timeout=60,
     )
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.strip() == "ok: the audit log is intact: 6 rows, up to row 6"
+    assert verified.stdout.strip() == "ok: the audit log is intact: 12 rows, up to row 12"
