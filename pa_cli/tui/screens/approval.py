@@ -16,6 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from pa_cli.sanitize import clean, clean_line
+
 if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest
 
@@ -98,11 +100,11 @@ class ApprovalScreen(ModalScreen[bool]):
                     table = Text()
                     for index, (label, value) in enumerate(facts):
                         table.append(f"{label}: ", style="bold")
-                        table.append(value)
+                        table.append(clean_line(value))
                         if index < len(facts) - 1:
                             table.append("\n")
                     yield Static(table, id="approval-facts")
-                yield Static(Text(request.preview), id="approval-preview")
+                yield Static(Text(clean(request.preview)), id="approval-preview")
             yield Label(
                 Text("Scroll to the end (↓, PgDn, End) to approve; n or Esc denies."), id="approval-hint"
             )
