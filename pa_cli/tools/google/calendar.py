@@ -9,6 +9,7 @@ which occurrences change.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
@@ -393,8 +394,9 @@ class _PlannedTool(Tool):
 
     verb: str = ""
 
+    @abstractmethod
     def _plan(self, api: Any, args: Any, zone: tzinfo) -> CalendarPlan:
-        raise NotImplementedError
+        """Read the event(s) and plan the requests (update and delete each say how)."""
 
     async def prepare(self, args: Any, ctx: ToolContext) -> PreparedCall:
         zone = user_zone(ctx.settings)
