@@ -1,8 +1,11 @@
 """Tools from MCP servers listed in config (``tools.mcp_servers``), over the mcp SDK's stdio client.
 
-Each server is started once at discovery to list its tools, then once per call
-(spawn per call: no long-lived process to supervise, and a crashed server only
-fails the call that hit it). A tool is offered as ``<server>_<tool>``, both parts
+Each server is one long-lived process per event loop (``mcp_connection``):
+started on first use, reused by every call, restarted when it has died. Tool
+lists are cached between commands (``mcp_cache``), so discovery starts no
+process when the cache is warm, and a server that failed is not retried on
+every command. ``notifications/tools/list_changed`` refreshes the list (and the
+cache) while a session is live. A tool is offered as ``<server>_<tool>``, both parts
 sanitised to the tool-name pattern. Its JSON schema is what the LLM sees, and
 arguments are checked against it (jsonschema) before the server is called.
 Results are untrusted data. A tool counts as a side effect unless the server
@@ -17,12 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -110,23 +111,18 @@ class MCPTool(Tool):
         return dict(self.input_schema)
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
-        import anyio
+        from pa_cli.tools.mcp_connection import MCPServerError, pool_for_running_loop
 
         arguments = args.model_dump() if isinstance(args, BaseModel) else dict(args)
+        connection = pool_for_running_loop().get(self.server, self.log_dir)
         try:
-            with anyio.fail_after(CALL_TIMEOUT_SECONDS):
-                async with _session(self.server, self.log_dir) as session:
-                    result = await session.call_tool(self.remote_name, arguments)
-        except TimeoutError:
-            raise ToolError(
-                f"MCP server {self.server.name!r} did not answer within {CALL_TIMEOUT_SECONDS:.0f} s"
-            ) from None
-        except Exception as exc:
-            raise ToolError(f"MCP server {self.server.name!r} failed: {_describe(exc)}") from None
+            result = await connection.call_tool(self.remote_name, arguments, CALL_TIMEOUT_SECONDS)
+        except MCPServerError as exc:
+            raise ToolError(str(exc)) from None
         return _to_result(self.server.name, self.remote_name, result)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """The first real error inside (possibly nested) exception groups, as ``Type: message``."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
@@ -157,35 +153,6 @@ def _to_result(server: str, tool: str, result: Any) -> ToolResult:
     return ToolResult(ok=True, content=content, summary=f"{server} {tool}: {first}", untrusted=True)
 
 
-@contextmanager
-def _errlog(server: MCPServerSettings, log_dir: Path | None) -> Iterator[IO[str]]:
-    """Where the server's stderr goes: its own log file, or nowhere."""
-    target = os.devnull
-    if log_dir is not None:
-        try:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            target = str(log_dir / f"mcp-{sanitize_name_part(server.name) or 'server'}.log")
-        except OSError:
-            target = os.devnull
-    with open(target, "a", encoding="utf-8") as fh:
-        yield fh
-
-
-@asynccontextmanager
-async def _session(server: MCPServerSettings, log_dir: Path | None) -> AsyncIterator[Any]:
-    from mcp.client.session import ClientSession
-    from mcp.client.stdio import StdioServerParameters, stdio_client
-
-    params = StdioServerParameters(command=server.command, args=list(server.args), env=dict(server.env))
-    with _errlog(server, log_dir) as errlog:
-        async with (
-            stdio_client(params, errlog=errlog) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
-            yield session
-
-
 def make_mcp_tool(server: MCPServerSettings, remote: Any, log_dir: Path | None) -> MCPTool:
     """A Tool for the MCP tool description ``remote`` (an ``mcp_types.Tool``)."""
     name = mcp_tool_name(server.name, remote.name)
@@ -211,40 +178,42 @@ def make_mcp_tool(server: MCPServerSettings, remote: Any, log_dir: Path | None) 
     return tool
 
 
-async def _list_remote_tools(server: MCPServerSettings, log_dir: Path | None) -> list[Any]:
-    import anyio
+async def _remote_tools(
+    server: MCPServerSettings, log_dir: Path | None, cache_dir: Path | None
+) -> tuple[list[Any] | None, str | None]:
+    """(tools, None) or (None, why not): from the cache when it has the server, else from a live session."""
+    from pa_cli.tools import mcp_cache
+    from pa_cli.tools.mcp_connection import MCPServerError, pool_for_running_loop
 
-    remote: list[Any] = []
-    with anyio.fail_after(LIST_TIMEOUT_SECONDS):
-        async with _session(server, log_dir) as session:
-            cursor: str | None = None
-            while True:
-                if cursor is None:
-                    page = await session.list_tools()
-                else:
-                    from mcp_types import PaginatedRequestParams
-
-                    page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
-                remote.extend(page.tools)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-    return remote
-
-
-async def _discover_server(
-    server: MCPServerSettings, log_dir: Path | None
-) -> tuple[list[FoundTool], list[str]]:
-    origin = f"MCP server {server.name!r} ({server.command})"
-    remedy = "check tools.mcp_servers in the config (`pa config show`) and that the command runs on its own"
+    cached = mcp_cache.load(server, cache_dir)
+    if cached is not None:
+        if cached.tools is not None:
+            return cached.tools, None
+        return (
+            None,
+            f"{cached.error} (remembered from an earlier try; retried after {mcp_cache.FAILURE_TTL_SECONDS:.0f} s)",
+        )
+    connection = pool_for_running_loop().get(server, log_dir)
     try:
-        remote = await _list_remote_tools(server, log_dir)
-    except TimeoutError:
-        return [], [
-            f"{origin} did not list its tools within {LIST_TIMEOUT_SECONDS:.0f} s; skipped. {remedy}."
-        ]
+        remote = await connection.list_tools(LIST_TIMEOUT_SECONDS)
+    except (MCPServerError, TimeoutError) as exc:
+        error = str(exc) or f"did not list its tools within {LIST_TIMEOUT_SECONDS:.0f} s"
+        mcp_cache.save_failure(server, cache_dir, error)
+        return None, error
     except Exception as exc:
-        return [], [f"{origin} could not be started or listed ({_describe(exc)}); skipped. To fix: {remedy}."]
+        error = f"could not be started or listed ({describe_error(exc)})"
+        mcp_cache.save_failure(server, cache_dir, error)
+        return None, error
+    mcp_cache.save_tools(server, cache_dir, remote)
+    return remote, None
+
+
+def build_tools(
+    server: MCPServerSettings, remote: Sequence[Any], log_dir: Path | None
+) -> tuple[list[FoundTool], list[str]]:
+    """Checked tools for a server's tool descriptions; unusable ones become warnings."""
+    origin = f"MCP server {server.name!r} ({server.command})"
+    remedy = REMEDY
     found: list[FoundTool] = []
     warnings: list[str] = []
     for item in remote:
@@ -253,7 +222,7 @@ async def _discover_server(
             _validator_class(tool.input_schema).check_schema(tool.input_schema)
         except Exception as exc:
             warnings.append(
-                f"{origin}: tool {item.name!r} has an unusable schema ({_describe(exc)}); skipped."
+                f"{origin}: tool {item.name!r} has an unusable schema ({describe_error(exc)}); skipped."
             )
             continue
         problem = tool_problem(tool)
@@ -264,16 +233,49 @@ async def _discover_server(
     return found, warnings
 
 
-async def discover_mcp_tools(
-    servers: Sequence[MCPServerSettings], log_dir: Path | None = None
+REMEDY = "check tools.mcp_servers in the config (`pa config show`) and that the command runs on its own"
+
+
+async def _discover_server(
+    server: MCPServerSettings, log_dir: Path | None, cache_dir: Path | None
 ) -> tuple[list[FoundTool], list[str]]:
-    """The tools of every configured server, started concurrently; failures become warnings."""
+    remote, error = await _remote_tools(server, log_dir, cache_dir)
+    if remote is None:
+        origin = f"MCP server {server.name!r} ({server.command})"
+        return [], [f"{origin}: {error}; skipped. To fix: {REMEDY}."]
+    return build_tools(server, remote, log_dir)
+
+
+async def discover_mcp_tools(
+    servers: Sequence[MCPServerSettings], log_dir: Path | None = None, cache_dir: Path | None = None
+) -> tuple[list[FoundTool], list[str]]:
+    """The tools of every configured server (cache first, then started concurrently); failures warn."""
     import asyncio
 
-    results = await asyncio.gather(*(_discover_server(s, log_dir) for s in servers))
+    results = await asyncio.gather(*(_discover_server(s, log_dir, cache_dir) for s in servers))
     found: list[FoundTool] = []
     warnings: list[str] = []
     for tools, problems in results:
         found.extend(tools)
         warnings.extend(problems)
     return found, warnings
+
+
+def watch_tool_changes(
+    server: MCPServerSettings,
+    log_dir: Path | None,
+    cache_dir: Path | None,
+    replace: Callable[[str, list[FoundTool]], None],
+) -> None:
+    """After ``tools/list_changed`` from this server (in this loop): save the new list, swap the tools."""
+    from pa_cli.tools import mcp_cache
+    from pa_cli.tools.mcp_connection import pool_for_running_loop
+
+    def on_change(remote: list[Any]) -> None:
+        mcp_cache.save_tools(server, cache_dir, remote)
+        found, warnings = build_tools(server, remote, log_dir)
+        for warning in warnings:
+            logger.warning("%s", warning)
+        replace(f"mcp:{server.name}", found)
+
+    pool_for_running_loop().get(server, log_dir).listeners.append(on_change)

@@ -97,12 +97,22 @@ class ToolRegistry:
         return registry
 
     async def _add_mcp(self, settings: Settings) -> None:
-        from pa_cli.tools.mcp_source import discover_mcp_tools
+        from pa_cli.tools.mcp_source import discover_mcp_tools, watch_tool_changes
 
         log_dir = settings.app_paths.log_dir if settings.paths is not None else None
-        found, warnings = await discover_mcp_tools(settings.tools.mcp_servers, log_dir)
+        cache_dir = settings.app_paths.cache_dir if settings.paths is not None else None
+        found, warnings = await discover_mcp_tools(settings.tools.mcp_servers, log_dir, cache_dir)
         for warning in warnings:
             self._warn(warning)
+        for item in found:
+            self.add(item)
+        for server in settings.tools.mcp_servers:
+            watch_tool_changes(server, log_dir, cache_dir, self.replace_source)
+
+    def replace_source(self, source: str, found: Iterable[FoundTool]) -> None:
+        """Swap the tools of one source (an MCP server whose list changed) for ``found``."""
+        for name in [n for n, item in self._tools.items() if item.source == source]:
+            del self._tools[name]
         for item in found:
             self.add(item)
 
