@@ -1,0 +1,1 @@
+"""pa for other clients: an MCP server, an OpenAI-compatible endpoint, skills."""
