@@ -14,6 +14,7 @@ the shell. Untrusted results say so in their text and structured content.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,12 +80,19 @@ def result_text(tool: str, result: ToolResult) -> str:
     return "\n".join(lines) or ("ok" if result.ok else "failed")
 
 
-def build_server(binding: MCPBinding) -> Server[Any]:
-    """A lowlevel MCP ``Server`` whose tools are pa's, guarded by pa's policies."""
+BindingFor = Callable[[Any], MCPBinding]
+
+
+def build_server(binding_for: BindingFor) -> Server[Any]:
+    """A lowlevel MCP ``Server`` whose tools are pa's, guarded by pa's policies.
+
+    ``binding_for(ctx)`` says who the request acts for (on HTTP: the device whose token it carries).
+    """
     import mcp_types as types
     from mcp.server.lowlevel import Server
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        binding = binding_for(ctx)
         tools = []
         for name in binding.offered():
             tool = binding.registry.get(name)
@@ -102,7 +110,7 @@ def build_server(binding: MCPBinding) -> Server[Any]:
         return types.ListToolsResult(tools=tools)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        return await _call(binding, ctx, params.name, dict(params.arguments or {}))
+        return await _call(binding_for(ctx), ctx, params.name, dict(params.arguments or {}))
 
     return Server(SERVER_NAME, on_list_tools=list_tools, on_call_tool=call_tool)
 
@@ -201,6 +209,6 @@ def _approver(ctx: Any) -> Any:
 async def serve_stdio(binding: MCPBinding) -> None:
     from mcp.server.stdio import stdio_server
 
-    server = build_server(binding)
+    server = build_server(lambda ctx: binding)
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())

@@ -36,7 +36,17 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
-    from pa_cli.server.routes import agent_config, approvals, audit, chat, meta, oauth, sessions, tools
+    from pa_cli.server.routes import (
+        agent_config,
+        approvals,
+        audit,
+        chat,
+        mcp_http,
+        meta,
+        oauth,
+        sessions,
+        tools,
+    )
     from pa_cli.server.runtime import RuntimeOptions, open_runtime
 
     opts = options or RuntimeOptions()
@@ -52,7 +62,8 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
             preload_turn_modules()
             settle_heap()
         try:
-            yield
+            async with mcp_running():
+                yield
         finally:
             await runtime.aclose()
 
@@ -68,6 +79,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     install_error_handlers(app)
     for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
         app.include_router(module.router)
+    mcp_running = mcp_http.install(app)
     app.add_middleware(
         BodySizeLimit, max_bytes=(opts.limits or Limits.from_settings(settings.server)).max_body_bytes
     )
