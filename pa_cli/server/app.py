@@ -44,6 +44,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         mcp_http,
         meta,
         oauth,
+        openai_api,
         sessions,
         tools,
     )
@@ -77,7 +78,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta, openai_api):
         app.include_router(module.router)
     mcp_running = mcp_http.install(app)
     app.add_middleware(

@@ -271,3 +271,16 @@ class TurnEvent(PaModel, table=True):
 
 def metadata() -> MetaData:
     return PaModel.metadata
+
+
+class OpenAIConversation(PaModel, table=True):
+    """Which pa session continues an OpenAI-API conversation: its key is a hash of the messages so far."""
+
+    __tablename__ = "openai_conversations"
+
+    key: str = Field(
+        primary_key=True
+    )  # sha256 of (user id, the conversation's messages), or of an explicit id
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    session_id: str = Field(foreign_key="sessions.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
