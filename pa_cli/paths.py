@@ -18,6 +18,8 @@ class AppPaths:
     config_dir: Path
     data_dir: Path
     cache_dir: Path
+    #: ``PA_HOME`` when it is set (it then holds config/, data/, cache/ and skills/).
+    home: Path | None = None
 
     @property
     def config_file(self) -> Path:
@@ -33,6 +35,11 @@ class AppPaths:
         return self.data_dir / "secrets.enc"
 
     @property
+    def skills_dir(self) -> Path:
+        """The user's skills, one folder each with a SKILL.md: ``$PA_HOME/skills`` or beside the data."""
+        return (self.home or self.data_dir) / "skills"
+
+    @property
     def log_dir(self) -> Path:
         return self.cache_dir / "logs"
 
@@ -46,7 +53,7 @@ def app_paths(environ: dict[str, str] | None = None) -> AppPaths:
     home = env.get("PA_HOME")
     if home:
         root = Path(home).expanduser()
-        return AppPaths(root / "config", root / "data", root / "cache")
+        return AppPaths(root / "config", root / "data", root / "cache", home=root)
     import platformdirs
 
     return AppPaths(

@@ -135,11 +135,24 @@ def turn_tool_specs(state: TurnState) -> list[ToolSpec]:
     return state.tool_specs
 
 
+def turn_skills(state: TurnState) -> list[tuple[str, str]]:
+    """One line per skill, offered only while skill_read is among the turn's tools."""
+    if not any(spec.name == "skill_read" and spec.available for spec in turn_tool_specs(state)):
+        return []
+    if state.skills is None:
+        from pa_cli.skills import load_skills, one_line
+
+        paths = state.settings.paths
+        state.skills = one_line(load_skills(paths.skills_dir if paths is not None else None).all())
+    return state.skills
+
+
 def build_turn_context(state: TurnState) -> TurnContext:
     from pa_cli.agent.llm import TurnContext
 
     zone = user_timezone(state.settings)
     return TurnContext(
+        skills=turn_skills(state),
         system_prompt=state.system_prompt,
         now=datetime.now(zone),
         timezone=zone.key,

@@ -98,6 +98,7 @@ def turn_input(
         now=now,
         timezone=ctx.timezone,
         tools=[tool_info(types, spec) for spec in (ctx.tools if tools is None else tools)],
+        skills=[types.SkillInfo(name=name, description=text) for name, text in ctx.skills],
         history=history,
         plan=plan,
         user_message=neutralize(clip(ctx.user_message, MAX_MESSAGE_CHARS)),

@@ -65,6 +65,8 @@ class TurnContext:
     user_message: str
     attached_context: str | None = None
     tool_outcomes: list[ToolOutcome] = field(default_factory=list)  # this turn's results so far
+    #: (name, one-line description) of the skills on offer; their text comes from skill_read.
+    skills: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

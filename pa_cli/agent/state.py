@@ -68,6 +68,8 @@ class TurnState:
     steps: int = 0
     #: What the LLM is told about the tools, computed once per turn (authorization is a DB read per tool).
     tool_specs: list[ToolSpec] | None = None
+    #: (name, one-line description) of the skills offered this turn; loaded once, at the first step.
+    skills: list[tuple[str, str]] | None = None
     step_limit_reached: bool = False
     finished: bool = False
     #: The user's ``enabled_tools`` (None: every tool on offer); others are neither offered nor run.

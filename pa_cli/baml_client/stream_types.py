@@ -23,7 +23,7 @@ class StreamState(BaseModel, typing.Generic[StreamStateValueT]):
     value: StreamStateValueT
     state: typing_extensions.Literal["Pending", "Incomplete", "Complete"]
 # #########################################################################
-# Generated classes (8)
+# Generated classes (9)
 # #########################################################################
 
 class HistoryEntry(BaseModel):
@@ -36,6 +36,10 @@ class Plan(BaseModel):
 class PlanStep(BaseModel):
     title: typing.Optional[str] = None
     status: typing.Optional[str] = None
+
+class SkillInfo(BaseModel):
+    name: typing.Optional[str] = None
+    description: typing.Optional[str] = None
 
 class Thinking(BaseModel):
     model_config = ConfigDict(extra='allow')
@@ -65,6 +69,7 @@ class TurnInput(BaseModel):
     now: typing.Optional[str] = None
     timezone: typing.Optional[str] = None
     tools: typing.List["ToolInfo"]
+    skills: typing.List["SkillInfo"]
     history: typing.List["HistoryEntry"]
     plan: typing.List["PlanStep"]
     user_message: typing.Optional[str] = None
@@ -78,7 +83,7 @@ class TurnInput(BaseModel):
 
 
 # #########################################################################
-# Model rebuilds (8)
+# Model rebuilds (9)
 # #########################################################################
 # Resolve string forward references now that every model above is defined so
 # class declaration order never breaks Pydantic construction (issue #793).
@@ -87,6 +92,7 @@ class TurnInput(BaseModel):
 HistoryEntry.model_rebuild()
 Plan.model_rebuild()
 PlanStep.model_rebuild()
+SkillInfo.model_rebuild()
 Thinking.model_rebuild()
 ToolArguments.model_rebuild()
 ToolInfo.model_rebuild()

@@ -20,7 +20,7 @@ from .globals import DO_NOT_USE_DIRECTLY_UNLESS_YOU_KNOW_WHAT_YOURE_DOING_RUNTIM
 class TypeBuilder(type_builder.TypeBuilder):
     def __init__(self):
         super().__init__(classes=set(
-          ["HistoryEntry","Plan","PlanStep","Thinking","ToolArguments","ToolInfo","ToolOutcomeInfo","TurnInput",]
+          ["HistoryEntry","Plan","PlanStep","SkillInfo","Thinking","ToolArguments","ToolInfo","ToolOutcomeInfo","TurnInput",]
         ), enums=set(
           []
         ), runtime=DO_NOT_USE_DIRECTLY_UNLESS_YOU_KNOW_WHAT_YOURE_DOING_RUNTIME)
@@ -31,7 +31,7 @@ class TypeBuilder(type_builder.TypeBuilder):
 
 
     # #########################################################################
-    # Generated classes 8
+    # Generated classes 9
     # #########################################################################
 
     @property
@@ -45,6 +45,10 @@ class TypeBuilder(type_builder.TypeBuilder):
     @property
     def PlanStep(self) -> "PlanStepViewer":
         return PlanStepViewer(self)
+
+    @property
+    def SkillInfo(self) -> "SkillInfoViewer":
+        return SkillInfoViewer(self)
 
     @property
     def Thinking(self) -> "ThinkingBuilder":
@@ -74,7 +78,7 @@ class TypeBuilder(type_builder.TypeBuilder):
 
 
 # #########################################################################
-# Generated classes 8
+# Generated classes 9
 # #########################################################################
 
 class HistoryEntryAst:
@@ -198,6 +202,49 @@ class PlanStepProperties:
     @property
     def status(self) -> type_builder.ClassPropertyViewer:
         return type_builder.ClassPropertyViewer(self.__bldr.property("status"))
+    
+    
+
+
+class SkillInfoAst:
+    def __init__(self, tb: type_builder.TypeBuilder):
+        _tb = tb._tb # type: ignore (we know how to use this private attribute)
+        self._bldr = _tb.class_("SkillInfo")
+        self._properties: typing.Set[str] = set([  "name",  "description",  ])
+        self._props = SkillInfoProperties(self._bldr, self._properties)
+
+    def type(self) -> baml_py.FieldType:
+        return self._bldr.field()
+
+    @property
+    def props(self) -> "SkillInfoProperties":
+        return self._props
+
+
+class SkillInfoViewer(SkillInfoAst):
+    def __init__(self, tb: type_builder.TypeBuilder):
+        super().__init__(tb)
+
+    
+    def list_properties(self) -> typing.List[typing.Tuple[str, type_builder.ClassPropertyViewer]]:
+        return [(name, type_builder.ClassPropertyViewer(self._bldr.property(name))) for name in self._properties]
+    
+
+
+class SkillInfoProperties:
+    def __init__(self, bldr: baml_py.ClassBuilder, properties: typing.Set[str]):
+        self.__bldr = bldr
+        self.__properties = properties # type: ignore (we know how to use this private attribute) # noqa: F821
+
+    
+    
+    @property
+    def name(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("name"))
+    
+    @property
+    def description(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("description"))
     
     
 
@@ -428,7 +475,7 @@ class TurnInputAst:
     def __init__(self, tb: type_builder.TypeBuilder):
         _tb = tb._tb # type: ignore (we know how to use this private attribute)
         self._bldr = _tb.class_("TurnInput")
-        self._properties: typing.Set[str] = set([  "system_prompt",  "today",  "now",  "timezone",  "tools",  "history",  "plan",  "user_message",  "attached_context",  "tool_outcomes",  "feedback",  ])
+        self._properties: typing.Set[str] = set([  "system_prompt",  "today",  "now",  "timezone",  "tools",  "skills",  "history",  "plan",  "user_message",  "attached_context",  "tool_outcomes",  "feedback",  ])
         self._props = TurnInputProperties(self._bldr, self._properties)
 
     def type(self) -> baml_py.FieldType:
@@ -475,6 +522,10 @@ class TurnInputProperties:
     @property
     def tools(self) -> type_builder.ClassPropertyViewer:
         return type_builder.ClassPropertyViewer(self.__bldr.property("tools"))
+    
+    @property
+    def skills(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("skills"))
     
     @property
     def history(self) -> type_builder.ClassPropertyViewer:

@@ -25,6 +25,9 @@ type_map = {
     "types.PlanStep": types.PlanStep,
     "stream_types.PlanStep": stream_types.PlanStep,
 
+    "types.SkillInfo": types.SkillInfo,
+    "stream_types.SkillInfo": stream_types.SkillInfo,
+
     "types.Thinking": types.Thinking,
     "stream_types.Thinking": stream_types.Thinking,
 

@@ -41,7 +41,7 @@ def all_succeeded(checks: typing.Dict[CheckName, Check]) -> bool:
 # #########################################################################
 
 # #########################################################################
-# Generated classes (8)
+# Generated classes (9)
 # #########################################################################
 
 class HistoryEntry(BaseModel):
@@ -54,6 +54,10 @@ class Plan(BaseModel):
 class PlanStep(BaseModel):
     title: str
     status: str
+
+class SkillInfo(BaseModel):
+    name: str
+    description: str
 
 class Thinking(BaseModel):
     model_config = ConfigDict(extra='allow')
@@ -83,6 +87,7 @@ class TurnInput(BaseModel):
     now: str
     timezone: str
     tools: typing.List["ToolInfo"]
+    skills: typing.List["SkillInfo"]
     history: typing.List["HistoryEntry"]
     plan: typing.List["PlanStep"]
     user_message: str
@@ -96,7 +101,7 @@ class TurnInput(BaseModel):
 
 
 # #########################################################################
-# Model rebuilds (8)
+# Model rebuilds (9)
 # #########################################################################
 # Resolve string forward references now that every model above is defined so
 # class declaration order never breaks Pydantic construction (issue #793).
@@ -105,6 +110,7 @@ class TurnInput(BaseModel):
 HistoryEntry.model_rebuild()
 Plan.model_rebuild()
 PlanStep.model_rebuild()
+SkillInfo.model_rebuild()
 Thinking.model_rebuild()
 ToolArguments.model_rebuild()
 ToolInfo.model_rebuild()

@@ -25,6 +25,7 @@ from pa_cli.cli import (
     history_cmd,
     mcp_cmd,
     serve_cmd,
+    skills_cmd,
     tools_cmd,
 )
 
@@ -68,6 +69,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(serve_cmd.app, name="serve")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("mcp")(mcp_cmd.mcp)
+app.add_typer(skills_cmd.app, name="skills")
 
 
 def _debug_enabled(argv: list[str]) -> bool:
