@@ -42,7 +42,10 @@ async def run_tool_directly(
     frontend: str = "cli",
     user_id: int | None = None,
     client_id: str | None = None,
+    untrusted_in_context: bool = False,
 ) -> DirectRun:
+    """Run one tool now, or store its approval; ``untrusted_in_context``: the caller's model may have
+    read untrusted content (an MCP client's context is unknown to pa), so ``allow`` asks for side effects."""
     from pa_cli.agent.state import ApprovalRequest
     from pa_cli.tools.policy import decide_policy, disabled_reason
     from pa_cli.tools.registry import audit_refusal, execute_tool
@@ -74,7 +77,7 @@ async def run_tool_directly(
     if disabled is not None:
         audit_refusal(name, normalized, ctx, "refused")
         raise UsageError(disabled)
-    policy = decide_policy(tool, settings, False)
+    policy = decide_policy(tool, settings, untrusted_in_context)
     if policy == "deny":
         audit_refusal(name, normalized, ctx, "refused")
         raise UsageError(f"{name} is denied by policy (tools.policy.{name})")

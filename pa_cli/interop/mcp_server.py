@@ -8,7 +8,9 @@ audit ledger, and ``execute_tool``. A call that needs approval asks the person
 through MCP elicitation when the client declared that capability (accept and
 confirm: it runs; decline or cancel: denied, audited as such); otherwise it
 returns "waiting for approval: pa approve ID" and stays pending, to be run from
-the shell. Untrusted results say so in their text and structured content.
+the shell. Untrusted results say so in their text and structured content. pa
+cannot see the client's model context (it may hold untrusted text from any
+source), so a side effect configured ``allow`` still asks over MCP.
 """
 
 from __future__ import annotations
@@ -144,6 +146,9 @@ async def _call(binding: MCPBinding, ctx: Any, name: str, arguments: dict[str, A
             frontend=binding.frontend,
             user_id=binding.user_id,
             client_id=binding.client_id,
+            # The client's model context is not pa's to see: it may hold mail or other MCP output,
+            # so a side effect configured "allow" still asks.
+            untrusted_in_context=True,
         )
     except PaError as exc:
         return _error(exc.message, exc.code)

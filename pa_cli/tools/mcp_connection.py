@@ -101,8 +101,11 @@ class ServerConnection:
             async with asyncio.timeout(limit):
                 return await session.call_tool(name, arguments)
         except TimeoutError:
+            # Its state is unknown now (some servers answer one request at a time): start afresh next time.
+            await self.close()
             raise MCPServerError(
-                f"MCP server {self.server.name!r} did not answer within {limit:.0f} s" + self._where()
+                f"MCP server {self.server.name!r} did not answer within {limit:.0f} s; it was stopped "
+                f"and starts again on the next call{self._where()}"
             ) from None
         except Exception as exc:
             if not self.alive or self._process_gone():

@@ -26,6 +26,14 @@ def pid() -> int:
     return os.getpid()
 
 
+@app.tool(annotations=ToolAnnotations(read_only_hint=True))
+async def slow(seconds: float) -> str:
+    """Sleep, then answer."""
+    import anyio
+    await anyio.sleep(seconds)
+    return "slept"
+
+
 @app.tool()
 async def grow(ctx: Context) -> str:
     """Add a tool named extra and tell the client."""

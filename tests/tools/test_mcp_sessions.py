@@ -182,3 +182,17 @@ async def test_twenty_calls_to_mcp_server_time_share_one_process(pa_home: Path, 
         pids.add(connection.pid)
     assert len(pids) == 1 and None not in pids
     await pool_for_running_loop().close_all()
+
+
+async def test_a_call_that_takes_too_long_is_a_clear_error_and_the_server_stays_usable(
+    pa_home: Path, pid_server: dict[str, object], ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mcp_source, "CALL_TIMEOUT_SECONDS", 1.0)
+    registry = await ToolRegistry.aload(_settings_with(pid_server))
+    late = await execute_tool(registry.get("pids_slow"), {"seconds": 30}, ctx)
+    assert not late.ok
+    assert "MCP server 'pids' did not answer within 1 s" in late.summary and "mcp-pids.log" in late.summary
+    assert "starts again on the next call" in late.summary
+    quick = await execute_tool(registry.get("pids_slow"), {"seconds": 0}, ctx)
+    assert quick.ok and quick.content["text"] == "slept"
+    await pool_for_running_loop().close_all()
