@@ -83,6 +83,9 @@ class ServerConnection:
         #: Called with the new tool list after ``notifications/tools/list_changed``.
         self.listeners: list[ToolsListener] = []
         self.tools: list[Any] | None = None
+        #: Started for a call, so its tool list (maybe served from the cache) has not been checked yet.
+        self._unlisted = False
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def alive(self) -> bool:
@@ -97,6 +100,9 @@ class ServerConnection:
 
     async def call_tool(self, name: str, arguments: dict[str, Any], limit: float) -> Any:
         session = await self.session()
+        if self._unlisted:  # the tools came from the cache: check them (and refresh it) meanwhile
+            self._unlisted = False
+            self._in_background(self._refresh_tools())
         try:
             async with asyncio.timeout(limit):
                 return await session.call_tool(name, arguments)
@@ -115,10 +121,16 @@ class ServerConnection:
 
     async def list_tools(self, limit: float = START_TIMEOUT_SECONDS) -> list[Any]:
         session = await self.session(limit)
+        self._unlisted = False
         async with asyncio.timeout(limit):
             tools = await _list_all(session)
         self.tools = tools
         return tools
+
+    def _in_background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def close(self) -> None:
         """Stop the server (stdin closed, then terminate, then kill) and forget the session."""
@@ -152,6 +164,7 @@ class ServerConnection:
         if self._runner is not None:
             await self.close()
         self.returncode = None
+        self._unlisted = True
         if self.log_file is not None:
             try:
                 self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -238,7 +251,7 @@ class ServerConnection:
         import mcp_types
 
         if isinstance(message, mcp_types.ToolListChangedNotification):
-            asyncio.get_running_loop().create_task(self._refresh_tools())
+            self._in_background(self._refresh_tools())
 
     async def _refresh_tools(self) -> None:
         try:

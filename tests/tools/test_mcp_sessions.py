@@ -62,7 +62,7 @@ async def test_a_server_that_died_is_restarted_on_the_next_call(
     tool = registry.get("pids_pid")
     first = int((await execute_tool(tool, {}, ctx)).content["text"])
     os.kill(first, signal.SIGKILL)
-    for _ in range(50):  # the loop notices the exit
+    for _ in range(200):  # the loop notices the exit
         await asyncio.sleep(0.05)
         if not pool_for_running_loop().get(MCPServerSettings.model_validate(pid_server), None).alive:
             break
@@ -80,7 +80,7 @@ async def test_tools_list_changed_refreshes_the_registry_and_the_cache(
     assert "pids_extra" not in registry
     result = await execute_tool(registry.get("pids_grow"), {}, ctx)
     assert result.ok
-    for _ in range(100):
+    for _ in range(400):
         if "pids_extra" in registry:
             break
         await asyncio.sleep(0.05)
@@ -196,3 +196,39 @@ async def test_a_call_that_takes_too_long_is_a_clear_error_and_the_server_stays_
     quick = await execute_tool(registry.get("pids_slow"), {"seconds": 0}, ctx)
     assert quick.ok and quick.content["text"] == "slept"
     await pool_for_running_loop().close_all()
+
+
+def test_a_stale_cached_list_is_refreshed_once_the_server_runs(pa_home: Path, tmp_path: Path) -> None:
+    import json
+
+    entry = {
+        "name": "pids",
+        "command": sys.executable,
+        "args": [str(script(tmp_path, "pids.py", PID_SERVER))],
+    }
+    settings = _settings_with(entry)
+    ToolRegistry.load(settings)  # fills the cache
+    path = cache_file(settings.tools.mcp_servers[0], settings.app_paths.cache_dir)
+    data = json.loads(path.read_text())
+    data["tools"] = [t for t in data["tools"] if t["name"] == "pid"]  # as if the server grew tools since
+    path.write_text(json.dumps(data))
+
+    async def use_it() -> set[str]:
+        from pa_cli.store import open_store
+
+        registry = await ToolRegistry.aload(settings)
+        assert registry.names()[-1] == "pids_pid" and "pids_slow" not in registry
+        store = open_store(settings)
+        user = store.users.local_user().id
+        ctx = ToolContext(settings=settings, store=store, user_id=user, session_id=None)
+        assert (await execute_tool(registry.get("pids_pid"), {}, ctx)).ok
+        for _ in range(400):
+            if "pids_slow" in registry:
+                break
+            await asyncio.sleep(0.05)
+        await pool_for_running_loop().close_all()
+        return set(registry.names())
+
+    names = asyncio.run(use_it())
+    assert {"pids_pid", "pids_slow", "pids_grow"} <= names
+    assert '"slow"' in path.read_text()
