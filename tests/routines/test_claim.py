@@ -47,7 +47,15 @@ def all_runs(store: Store, routine_id: str) -> list[RoutineRun]:
 def test_a_run_missed_while_asleep_runs_once_on_wake_marked_late(store: Store) -> None:
     settings = settings_in()
     clock = Clock(START)
-    routine = add_routine(settings, store, store.users.local_user().id, name="brief", when="daily 08:00", prompt="brief me", now=clock())
+    routine = add_routine(
+        settings,
+        store,
+        store.users.local_user().id,
+        name="brief",
+        when="daily 08:00",
+        prompt="brief me",
+        now=clock(),
+    )
     clock.at = START + timedelta(days=3, hours=3)  # the laptop slept through three mornings
     first = runner(settings, store, clock, "a").claim()
     again = runner(settings, store, clock, "b").claim()
@@ -67,7 +75,15 @@ def settings_zone(settings: Settings):  # type: ignore[no-untyped-def]
 def test_a_run_on_time_is_not_late(store: Store) -> None:
     settings = settings_in()
     clock = Clock(START)
-    add_routine(settings, store, store.users.local_user().id, name="brief", when="daily 08:00", prompt="brief me", now=clock())
+    add_routine(
+        settings,
+        store,
+        store.users.local_user().id,
+        name="brief",
+        when="daily 08:00",
+        prompt="brief me",
+        now=clock(),
+    )
     clock.at = datetime(2026, 12, 1, 7, 0, 20, tzinfo=UTC)  # 08:00:20 in Berlin
     [run] = runner(settings, store, clock, "a").claim()
     assert not run.late
@@ -77,7 +93,14 @@ def test_active_hours_hold_a_due_run_until_the_window_opens(store: Store) -> Non
     settings = settings_in()
     clock = Clock(START)
     add_routine(
-        settings, store, store.users.local_user().id, name="early", when="daily 06:00", prompt="x", active_hours="08:00-20:00", now=clock()
+        settings,
+        store,
+        store.users.local_user().id,
+        name="early",
+        when="daily 06:00",
+        prompt="x",
+        active_hours="08:00-20:00",
+        now=clock(),
     )
     worker = runner(settings, store, clock, "a")
     clock.at = datetime(2026, 12, 2, 5, 0, 30, tzinfo=UTC)  # 06:00:30 Berlin: due, but outside the window
@@ -92,7 +115,15 @@ def test_active_hours_hold_a_due_run_until_the_window_opens(store: Store) -> Non
 def test_a_paused_routine_does_not_run_and_resumes_without_replaying(store: Store) -> None:
     settings = settings_in()
     clock = Clock(START)
-    routine = add_routine(settings, store, store.users.local_user().id, name="brief", when="daily 08:00", prompt="x", now=clock())
+    routine = add_routine(
+        settings,
+        store,
+        store.users.local_user().id,
+        name="brief",
+        when="daily 08:00",
+        prompt="x",
+        now=clock(),
+    )
     store.routines.set_paused(routine.id, True)
     clock.at = START + timedelta(days=2)
     assert runner(settings, store, clock, "a").claim() == []
@@ -102,7 +133,9 @@ def race(stores: list[Store], settings: Settings, zone_cron: str) -> tuple[list[
     """Two workers, 50 ticks a minute apart, both claiming at once each tick: every slot once."""
     clock = Clock(START)
     uid = stores[0].users.local_user().id
-    routine = add_routine(settings, stores[0], uid, name="every minute", when=zone_cron, prompt="x", now=clock())
+    routine = add_routine(
+        settings, stores[0], uid, name="every minute", when=zone_cron, prompt="x", now=clock()
+    )
     workers = [runner(settings, s, clock, f"worker-{i}") for i, s in enumerate(stores)]
     claimed: list[RoutineRun] = []
     lock = threading.Lock()
@@ -110,7 +143,7 @@ def race(stores: list[Store], settings: Settings, zone_cron: str) -> tuple[list[
         clock.at = START + timedelta(minutes=tick + 1, seconds=1)
         barrier = threading.Barrier(len(workers))
 
-        def work(w: RoutineRunner) -> None:
+        def work(w: RoutineRunner, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             runs = w.claim()
             with lock:
@@ -145,7 +178,9 @@ def two_servers(postgres_url: str) -> Iterator[list[Store]]:
         yield [one, two]
 
 
-def test_two_servers_on_one_postgresql_run_each_slot_exactly_once_over_50_ticks(two_servers: list[Store]) -> None:
+def test_two_servers_on_one_postgresql_run_each_slot_exactly_once_over_50_ticks(
+    two_servers: list[Store],
+) -> None:
     settings = settings_in("America/New_York")
     claimed, routine_id = race(two_servers, settings, "* * * * *")
     assert_each_slot_once(claimed, all_runs(two_servers[0], routine_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,9 @@ def test_readable_schedules_become_cron_expressions(when: str, cron: str) -> Non
     assert to_cron(when) == cron
 
 
-@pytest.mark.parametrize("when", ["", "funday 08:00", "weekdays 8am", "daily 24:00", "61 * * * *", "0 8 * * 9"])
+@pytest.mark.parametrize(
+    "when", ["", "funday 08:00", "weekdays 8am", "daily 24:00", "61 * * * *", "0 8 * * 9"]
+)
 def test_bad_schedules_are_usage_errors_that_show_the_syntax(when: str) -> None:
     with pytest.raises(UsageError):
         to_cron(when)
@@ -61,7 +64,7 @@ def test_eight_oclock_stays_eight_oclock_local_on_both_sides_of_each_dst_change(
         offsets = {r.utcoffset() for r in runs}
         assert len(offsets) == 2  # the change happened in between, the wall clock stayed put
         utc = [r.astimezone(ZoneInfo("UTC")) for r in runs]  # same-zone subtraction is wall-clock time
-        gaps = [(b - a).total_seconds() / 3600 for a, b in zip(utc, utc[1:], strict=False)]
+        gaps = [(b - a).total_seconds() / 3600 for a, b in itertools.pairwise(utc)]
         assert sorted(set(gaps)) in ([23.0, 24.0], [24.0, 25.0])
 
 
@@ -75,7 +78,9 @@ def test_weekdays_skip_the_weekend_of_the_berlin_change() -> None:
     ("zone", "day"),
     [(BERLIN, datetime(2026, 3, 29, tzinfo=BERLIN)), (NEW_YORK, datetime(2026, 3, 8, tzinfo=NEW_YORK))],
 )
-def test_a_time_in_the_spring_forward_gap_runs_at_the_first_instant_after_it(zone: ZoneInfo, day: datetime) -> None:
+def test_a_time_in_the_spring_forward_gap_runs_at_the_first_instant_after_it(
+    zone: ZoneInfo, day: datetime
+) -> None:
     """02:30 does not exist that day: the run happens once, at 03:00 local (as Debian's cron does)."""
     runs = _local_runs("30 2 * * *", zone, day.replace(hour=0), 2)
     assert (runs[0].date(), runs[0].hour, runs[0].minute) == (day.date(), 3, 0)
