@@ -74,6 +74,19 @@ def _debug_enabled(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("PA_DEBUG") == "1"
 
 
+def _routine_notice(args: list[str]) -> None:
+    """One stderr line about unread routine results, on a TTY, for a command (not help or version)."""
+    if not args or not sys.stderr.isatty() or {"--help", "-h", "--version"} & set(args):
+        return
+    if args[:2] == ["routine", "show"] or os.environ.get("_PA_COMPLETE"):
+        return
+    from pa_cli.routines.notice import unread_line
+
+    line = unread_line()
+    if line:
+        sys.stderr.write(line + "\n")
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; render user errors as one line on stderr with the contract's exit codes."""
     from typer._click.exceptions import ClickException  # Typer vendors Click; its errors are these
@@ -81,6 +94,7 @@ def run(argv: list[str] | None = None) -> None:
     from pa_cli.errors import EXIT_FAILURE, PaError
 
     args = sys.argv[1:] if argv is None else argv
+    _routine_notice(args)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="pa", standalone_mode=False)

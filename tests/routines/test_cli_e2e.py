@@ -129,3 +129,45 @@ def test_install_timer_print_gives_a_crontab_line(rpa: PaRunner) -> None:
     assert done.returncode == 0
     line = done.stdout.strip()
     assert line.startswith("* * * * * ") and "routine run-due" in line and "\n" not in line
+
+
+def _on_a_tty(pa: PaRunner, *args: str) -> str:
+    """Run `pa` under script(1): stdin, stdout and stderr are a terminal; the raw bytes come back."""
+    import shlex
+
+    command = shlex.join([sys.executable, "-m", "pa_cli", *args])
+    done = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=pa.env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return done.stdout
+
+
+def test_pa_tells_about_unread_results_once_on_a_tty_until_they_are_read(
+    rpa: PaRunner, fake_llm: FakeLLM
+) -> None:
+    add(rpa)
+    fake_llm.reply_text(thinking("Your landlord wrote about the rent."))  # no report: it needs you
+    assert rpa("routine", "run-due", env={"PA_TEST_NOW": DUE}).returncode == 0
+    line = "pa: 1 routine result needs you (Morning briefing): `pa routine show NAME`"
+    on_tty = _on_a_tty(rpa, "routine", "list")
+    assert on_tty.count(line) == 1
+    assert line not in rpa("routine", "list").stderr  # not a terminal: nothing
+    assert line not in _on_a_tty(rpa, "--help")
+    rpa("routine", "show", "Morning briefing")  # reading them clears the line
+    assert line not in _on_a_tty(rpa, "routine", "list")
+
+
+def test_a_quiet_result_never_reaches_the_terminal_line(rpa: PaRunner, fake_llm: FakeLLM) -> None:
+    add(rpa)
+    fake_llm.reply_text(
+        thinking(None, ("routine_report", {"needs_attention": False, "summary": "all quiet"}))
+    )
+    fake_llm.reply_text(thinking("All quiet."))
+    assert rpa("routine", "run-due", env={"PA_TEST_NOW": DUE}).returncode == 0
+    assert "routine result" not in _on_a_tty(rpa, "routine", "list")
