@@ -40,7 +40,7 @@ def _database_file() -> Path | None:
 
 
 def unread_line() -> str | None:
-    """"pa: 2 routine results need you (Morning briefing): `pa routine show NAME`", or None."""
+    """ "pa: 2 routine results need you (Morning briefing): `pa routine show NAME`", or None."""
     path = _database_file()
     if path is None or not path.is_file():
         return None
