@@ -129,6 +129,13 @@ class ApprovalsSettings(_Section):
     expire_hours: int = Field(24, ge=1, le=8760, description="hours an approval waits before it expires")
 
 
+class RoutinesSettings(_Section):
+    run_in_server: bool = Field(True, description="`pa serve` runs due routines (each worker ticks)")
+    tick_seconds: float = Field(
+        30.0, ge=0.05, le=3600, description="how often `pa serve` looks for due routines"
+    )
+
+
 class MCPServerSettings(_Section):
     name: str
     command: str
@@ -155,6 +162,7 @@ class Settings(_Section):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
+    routines: RoutinesSettings = Field(default_factory=RoutinesSettings)
     paths: Any = Field(None, exclude=True)
 
     @property

@@ -31,6 +31,8 @@ CONFIG_KEYS: Final = (
     "tools.mcp_servers",
     "gmail.mode",
     "approvals.expire_hours",
+    "routines.run_in_server",
+    "routines.tick_seconds",
 )
 
 #: Environment variables of the contract, mapped to dotted keys (they override config.toml).
@@ -44,4 +46,5 @@ ENV_KEYS: Final = {
     "PA_GOOGLE_REVOKE_URI": "google.revoke_uri",
     "PA_SERVER_HOST": "server.host",
     "PA_SERVER_PORT": "server.port",
+    "PA_ROUTINES_TICK_SECONDS": "routines.tick_seconds",
 }

@@ -81,8 +81,13 @@ class AgentService:
         frontend: str = "cli",
         user_id: int | None = None,
         client_id: str | None = None,
+        unattended: bool = False,
     ) -> AsyncIterator[Event]:
-        """Run one turn for ``message``; yields events ending with Done or Error."""
+        """Run one turn for ``message``; yields events ending with Done or Error.
+
+        ``unattended``: no person is present (a routine): every side effect becomes a pending
+        approval whatever the policy, and ``approver`` is never asked.
+        """
         from pa_cli.agent.context import load_history_and_taint
 
         if not message.strip():
@@ -101,6 +106,7 @@ class AgentService:
             uid, session.id, turn_id, message, context, history, approver, frontend, client_id
         )
         state.taint = taint
+        state.unattended = unattended
         started = SessionStarted(session_id=session.id, turn_id=turn_id, resumed=resumed)
         async with aclosing(self._drive(state, queue, started)) as events:
             async for event in events:
@@ -140,6 +146,9 @@ class AgentService:
         state.outcomes = plan.outcomes
         state.tools_used = plan.tools_used
         state.taint = plan.taint
+        # A routine's turn stays unattended when resumed: approving one call approves that call only.
+        session = self.store.sessions.get(session_id) if session_id else None
+        state.unattended = session is not None and session.kind == "routine"
         started = SessionStarted(session_id=session_id, turn_id=plan.turn_id, resumed=True)
         async with aclosing(self._drive(state, queue, started, resume=plan)) as events:
             async for event in events:

@@ -76,6 +76,8 @@ class TurnState:
     enabled_tools: frozenset[str] | None = None
     #: Why untrusted content is in the model's context (from the session's history and this turn).
     taint: list[str] = field(default_factory=list)
+    #: No person is present (a routine's run): every side effect waits as a pending approval.
+    unattended: bool = False
     #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
     step_taint: list[str] = field(default_factory=list)
 

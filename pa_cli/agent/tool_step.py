@@ -139,7 +139,7 @@ async def _run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcom
     if args is None:
         audit_refusal(tool.name, call.arguments, ctx, "invalid_arguments")
         return await _finish(state, call, ToolResult(ok=False, summary=error))
-    policy = decide_policy(tool, state.settings, state.untrusted_in_context)
+    policy = decide_policy(tool, state.settings, state.untrusted_in_context, unattended=state.unattended)
     if policy == "deny":
         audit_refusal(tool.name, call.arguments, ctx, "refused")
         return await _finish(
@@ -178,6 +178,11 @@ async def _run_tool_call(state: TurnState, call: ProposedToolCall) -> ToolOutcom
     return await _finish(state, call, result)
 
 
+UNATTENDED_NOTICE = (
+    "Proposed by a routine while no one was present: nothing ran; approve only if you want it."
+)
+
+
 def taint_notice(taint: list[str]) -> str:
     """The line an approval preview starts with while untrusted content is in the model's context."""
     return (
@@ -193,6 +198,8 @@ async def _ask_approval(
     preview = prepared.preview
     if state.untrusted_in_context and tool.side_effect:
         preview = f"{taint_notice(current_taint(state))}\n\n{preview}"
+    if state.unattended:
+        preview = f"{UNATTENDED_NOTICE}\n\n{preview}"
     approval = state.store.approvals.create(
         user_id=state.user_id,
         session_id=state.session_id,
@@ -204,7 +211,8 @@ async def _ask_approval(
     )
     expires = approval.expires_at.isoformat() if approval.expires_at else None
     await state.emit(ApprovalRequired(id=approval.id, tool=tool.name, preview=preview, expires_at=expires))
-    if state.approver is None:
+    if state.approver is None or state.unattended:
+        # No person is present in an unattended turn: whatever approver a caller passed, it waits.
         return None, approval.id, preview, prepared.frozen
     decision = await state.approver(ApprovalRequest(approval.id, tool.name, preview, call.arguments))
     if decision is not None:

@@ -24,6 +24,7 @@ from pa_cli.cli import (
     doctor_cmd,
     history_cmd,
     mcp_cmd,
+    routine_cmd,
     serve_cmd,
     skills_cmd,
     tools_cmd,
@@ -70,10 +71,24 @@ app.add_typer(serve_cmd.app, name="serve")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("mcp")(mcp_cmd.mcp)
 app.add_typer(skills_cmd.app, name="skills")
+app.add_typer(routine_cmd.app, name="routine")
 
 
 def _debug_enabled(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("PA_DEBUG") == "1"
+
+
+def _routine_notice(args: list[str]) -> None:
+    """One stderr line about unread routine results, on a TTY, for a command (not help or version)."""
+    if not args or not sys.stderr.isatty() or {"--help", "-h", "--version"} & set(args):
+        return
+    if args[:2] == ["routine", "show"] or os.environ.get("_PA_COMPLETE"):
+        return
+    from pa_cli.routines.notice import unread_line
+
+    line = unread_line()
+    if line:
+        sys.stderr.write(line + "\n")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -83,6 +98,7 @@ def run(argv: list[str] | None = None) -> None:
     from pa_cli.errors import EXIT_FAILURE, PaError
 
     args = sys.argv[1:] if argv is None else argv
+    _routine_notice(args)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="pa", standalone_mode=False)

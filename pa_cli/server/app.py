@@ -45,6 +45,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         meta,
         oauth,
         openai_api,
+        routines,
         sessions,
         tools,
     )
@@ -78,7 +79,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta, openai_api):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta, openai_api, routines):
         app.include_router(module.router)
     mcp_running = mcp_http.install(app)
     app.add_middleware(

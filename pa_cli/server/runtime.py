@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pa_cli.server.limits import Limits, RateLimiter
     from pa_cli.server.live import TurnRunner
     from pa_cli.server.revocation import RevocationWatch
+    from pa_cli.server.routine_loop import RoutineLoop
     from pa_cli.store import Store
     from pa_cli.tools.registry import ToolRegistry
 
@@ -46,8 +47,12 @@ class ServerRuntime:
     runner: TurnRunner
     revocations: RevocationWatch
     ping_seconds: float = 15.0
+    routines: RoutineLoop | None = None
+    llm_factory: Callable[[], AssistantLLM] | None = None
 
     async def aclose(self) -> None:
+        if self.routines is not None:
+            await self.routines.stop()
         await self.runner.shutdown()  # running turns store their partial answer and their end first
         await self.revocations.close()
         await self.journal.close()
@@ -97,7 +102,7 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
         store.close()
         raise
     journal = EventJournal(store)
-    return ServerRuntime(
+    runtime = ServerRuntime(
         settings,
         store,
         secrets,
@@ -109,7 +114,16 @@ async def open_runtime(settings: Settings, options: RuntimeOptions) -> ServerRun
         TurnRunner(store, journal),
         RevocationWatch(store),
         options.ping_seconds,
+        llm_factory=options.llm_factory,
     )
+    if settings.routines.run_in_server:
+        from pa_cli.routines.runner import RoutineRunner
+        from pa_cli.server.routine_loop import RoutineLoop
+
+        runner = RoutineRunner(settings, store, registry, llm_factory=options.llm_factory)
+        runtime.routines = RoutineLoop(runner, settings.routines.tick_seconds)
+        runtime.routines.start()
+    return runtime
 
 
 async def get_runtime(request: Request) -> ServerRuntime:

@@ -100,7 +100,9 @@ class ChatSession(PaModel, table=True):
     id: str = Field(default_factory=_new_session_id, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     title: str | None = None
-    kind: str = Field(default="chat", sa_column_kwargs={"server_default": "chat"})  # chat | tool_run
+    kind: str = Field(
+        default="chat", sa_column_kwargs={"server_default": "chat"}
+    )  # chat | tool_run | routine
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -267,6 +269,69 @@ class TurnEvent(PaModel, table=True):
     type: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Routine(PaModel, table=True):
+    """A briefing or check-in that runs on a schedule, in the user's time zone, with no one present."""
+
+    __tablename__ = "routines"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        Index("ix_routines_paused_next_run_at", "paused", "next_run_at"),
+    )
+
+    id: str = Field(default_factory=_new_session_id, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    name: str
+    #: What the user wrote (``weekdays 08:00``) and the cron expression it means.
+    schedule: str
+    cron: str
+    prompt: str = Field(sa_type=Text)
+    #: More checks answered in the same turn (``--also``).
+    also: list[str] = Field(default_factory=list, sa_type=JSON)
+    #: ``HH:MM-HH:MM`` in the user's zone; a run due outside it waits until it opens.
+    active_hours: str | None = None
+    paused: bool = False
+    #: The next slot (UTC). The atomic claim moves it forward: whoever moves it runs that slot.
+    next_run_at: datetime = Field(sa_type=UTCDateTime)
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RoutineRun(PaModel, table=True):
+    """One run of a routine: its slot, who claimed it, what it found and what it cost."""
+
+    __tablename__ = "routine_runs"
+    __table_args__ = (
+        # A slot runs once: even a claim that raced past the next_run_at check could not insert twice.
+        UniqueConstraint("routine_id", "slot"),
+        Index("ix_routine_runs_user_id_read_at", "user_id", "read_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    routine_id: str = Field(foreign_key="routines.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    #: The scheduled instant this run is for (a manual run: the moment it was asked for).
+    slot: datetime = Field(sa_type=UTCDateTime)
+    trigger: str = "schedule"  # schedule | manual
+    late: bool = False
+    claimed_by: str
+    #: The claim's lease: a run still ``running`` after it is taken as interrupted.
+    lease_until: datetime = Field(sa_type=UTCDateTime)
+    status: str = "running"  # running | done | waiting | failed | interrupted
+    session_id: str | None = Field(default=None, foreign_key="sessions.id", ondelete="SET NULL")
+    needs_attention: bool = True
+    summary: str = Field(default="", sa_type=Text)
+    pending_approvals: list[str] = Field(default_factory=list, sa_type=JSON)
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the user saw the result (None: unread, and it needs attention).
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def metadata() -> MetaData:

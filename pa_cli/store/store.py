@@ -18,6 +18,7 @@ from pa_cli.store.repositories.oauth import OAuthTokenRepository
 from pa_cli.store.repositories.oauth_states import OAuthStateRepository
 from pa_cli.store.repositories.plans import PlanRepository
 from pa_cli.store.repositories.rate_limits import RateLimitRepository
+from pa_cli.store.repositories.routines import RoutineRepository
 from pa_cli.store.repositories.sessions import SessionRepository
 from pa_cli.store.repositories.tools import ToolAccessRepository, ToolRegistryRepository
 from pa_cli.store.repositories.turn_cancels import TurnCancelRepository
@@ -56,6 +57,7 @@ class Store:
         self.oauth_states = OAuthStateRepository(db)
         self.turn_cancels = TurnCancelRepository(db)
         self.conversations = ConversationRepository(db)
+        self.routines = RoutineRepository(db)
 
     @property
     def dialect(self) -> str:

@@ -11,6 +11,9 @@ Two questions, answered from the configuration alone:
   untrusted content (mail bodies, event text, MCP output, files written while
   such content was in context) is in the model's context, so injected text
   cannot act on the user's behalf.
+* Unattended turns (a routine runs with no person present): every side effect
+  is ``"ask"`` whatever ``tools.policy`` says, even ``allow``, and no front-end
+  approver is consulted: the call waits as a pending approval for a person.
 * ``disabled_reason``: the user's ``enabled_tools`` (PUT .../config) limits what
   is offered and what runs.
 """
@@ -39,7 +42,9 @@ def hidden_reason(name: str, settings: Settings) -> str | None:
     return None
 
 
-def decide_policy(tool: Tool, settings: Settings, untrusted_in_context: bool) -> PolicyDecision:
+def decide_policy(
+    tool: Tool, settings: Settings, untrusted_in_context: bool, *, unattended: bool = False
+) -> PolicyDecision:
     """The policy for one call of ``tool`` in a turn (see the module docstring)."""
     if hidden_reason(tool.name, settings) is not None:
         return "deny"
@@ -47,7 +52,7 @@ def decide_policy(tool: Tool, settings: Settings, untrusted_in_context: bool) ->
     if configured == "ask":
         return "ask"
     if tool.side_effect:
-        if configured == "allow" and not untrusted_in_context:
+        if configured == "allow" and not untrusted_in_context and not unattended:
             return "allow"
         return "ask"
     return "allow"

@@ -142,6 +142,18 @@ class ToolRegistry:
         self._tools[name] = item
         return True
 
+    def with_tools(self, tools: Iterable[Tool], *, source: str = "builtin") -> ToolRegistry:
+        """A copy of this registry that also offers ``tools`` (a routine's turn adds ``routine_report``)."""
+        copy = ToolRegistry(self._tools.values(), settings=self._settings)
+        copy.hidden.update(self.hidden)
+        for tool in tools:
+            copy.add(
+                FoundTool(
+                    tool, source, origin=f"{type(tool).__module__}.{type(tool).__qualname__}", remedy="fix it"
+                )
+            )
+        return copy
+
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 

@@ -302,6 +302,32 @@ class ChatApp(App[None]):
             self.search(argument)
         elif name == "authorize":
             self.authorize(argument.lower())
+        elif name == "routines":
+            self.show_routines()
+
+    @work(group="command", exit_on_error=False)
+    async def show_routines(self) -> None:
+        from pa_cli.tui.screens.routines import RoutinesScreen
+
+        try:
+            views = await asyncio.to_thread(self.data.routines)
+        except Exception as exc:
+            await self.conversation.notice(_describe(exc), kind="error")
+            return
+        chosen = await self.push_screen_wait(RoutinesScreen(views))
+        if chosen is None:
+            return
+        await self.conversation.notice(f"Running {chosen}...")
+        try:
+            result = await asyncio.to_thread(self.data.run_routine, chosen)
+        except Exception as exc:
+            await self.conversation.notice(f"{chosen} failed: {_describe(exc)}", kind="error")
+            return
+        waits = "".join(
+            f"\nWaits for your approval: {w['tool']} ({w['id'][:8]})" for w in result.pending_approvals
+        )
+        where = f"\nIts session: {result.session_id[:8]} (/sessions)" if result.session_id else ""
+        await self.conversation.notice(f"{chosen}: {result.status}. {result.summary}{waits}{where}")
 
     @work(group="command", exit_on_error=False)
     async def show_tools(self) -> None:

@@ -1,4 +1,4 @@
-"""Slash commands: /new, /sessions, /tools, /authorize, /system, /search, /help."""
+"""Slash commands: /new, /sessions, /tools, /authorize, /system, /search, /routines, /help."""
 
 from __future__ import annotations
 
@@ -28,12 +28,13 @@ HELP = """\
 | `/authorize gmail` or `/authorize calendar` | connect a Google account (opens your browser) |
 | `/system` | show and edit the system prompt |
 | `/search TEXT` | search earlier conversations |
+| `/routines` | your routines; Enter runs one now (its actions wait for your approval) |
 | `/help` | this help |
 
 Actions that send, create, change or delete anything ask for your approval first.
 """
 
-COMMANDS = ("new", "sessions", "tools", "authorize", "system", "search", "help")
+COMMANDS = ("new", "sessions", "tools", "authorize", "system", "search", "routines", "help")
 GOOGLE_SERVICES = ("gmail", "calendar")
 
 

@@ -55,6 +55,26 @@ class ChatData:
             plan=store.plans.get(session.id),
         )
 
+    def routines(self) -> list[dict[str, Any]]:
+        from pa_cli.routines.manage import routine_view
+
+        store = self.service.store
+        return [routine_view(self.service.settings, r) for r in store.routines.list(self.user_id)]
+
+    def run_routine(self, name: str) -> Any:
+        """Run the routine now (unattended: its side effects wait for approval); its ``RunResult``."""
+        import asyncio
+
+        from pa_cli.routines.manage import find_routine
+        from pa_cli.routines.runner import RoutineRunner
+
+        service = self.service
+        routine = find_routine(service.store, self.user_id, name)
+        runner = RoutineRunner(
+            service.settings, service.store, service.registry, llm_factory=service._llm_factory
+        )
+        return asyncio.run(runner.run_now(routine))
+
     def search(self, query: str) -> list[MessageView]:
         return self.history.search(query, limit=50)
 

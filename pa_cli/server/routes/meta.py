@@ -30,6 +30,7 @@ PAGE_HEADERS = {
 _ASSETS = {
     "app.js": "text/javascript",
     "markdown.js": "text/javascript",
+    "routines.js": "text/javascript",
     "app.css": "text/css",
     "icon.svg": "image/svg+xml",
     "vendor/marked.umd.js": "text/javascript",
@@ -58,6 +59,19 @@ def openapi_document(request: Request, _client: Client) -> JSONResponse:
 @router.get("/", include_in_schema=False)
 def index() -> Response:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/sw.js", include_in_schema=False)
+def service_worker() -> Response:
+    """At the root, so that its scope is the whole page (it caches the page, never the API)."""
+    return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript", headers=PAGE_HEADERS)
+
+
+@router.get("/manifest.webmanifest", include_in_schema=False)
+def manifest() -> Response:
+    return FileResponse(
+        STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json", headers=PAGE_HEADERS
+    )
 
 
 @router.get("/static/{name:path}", include_in_schema=False)

@@ -311,6 +311,8 @@ async function showChat() {
   $("pair").hidden = $("history").hidden = true;
   $("chat").hidden = $("nav").hidden = false;
   $("log").replaceChildren();
+  await showRoutines();
+  if (!navigator.onLine) return; // offline: the routine results last seen are what there is
   const { approvals } = await api(`${API}/approvals`);
   if (state.session) {
     const own = new Map(approvals.filter((a) => a.session_id === state.session).map((a) => [a.id, a]));
@@ -442,6 +444,7 @@ async function showHistory(offset = 0) {
 }
 
 function init() {
+  initRoutines();
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("token")) {
     history.replaceState(null, "", location.pathname); // keep the token out of the address bar

@@ -28,15 +28,17 @@ class SessionRepository:
             return session.get(ChatSession, session_id)
 
     def latest(self, user_id: int) -> ChatSession | None:
-        """The session with the most recent activity."""
-        found = self.list(user_id, limit=1)
+        """The chat session with the most recent activity (``-c`` never continues a routine's run)."""
+        found = self.list(user_id, limit=1, kinds=("chat",))
         return found[0] if found else None
 
-    def list(self, user_id: int, limit: int = 50, offset: int = 0) -> list[ChatSession]:
-        """The user's chat sessions (not direct tool runs), newest activity first."""
+    def list(
+        self, user_id: int, limit: int = 50, offset: int = 0, *, kinds: tuple[str, ...] = ("chat", "routine")
+    ) -> list[ChatSession]:
+        """The user's conversations and routine runs (not direct tool runs), newest activity first."""
         query = (
             select(ChatSession)
-            .where(ChatSession.user_id == user_id, ChatSession.kind == "chat")
+            .where(ChatSession.user_id == user_id, col(ChatSession.kind).in_(kinds))
             .order_by(col(ChatSession.updated_at).desc(), col(ChatSession.created_at).desc())
             .offset(offset)
             .limit(limit)

@@ -1,0 +1,59 @@
+"""The one stderr line about unread routine results that ``pa`` prints when it starts on a TTY.
+
+It runs before every command, so it is kept cheap: the standard library's
+sqlite3 on the SQLite file, read-only, no ORM, no settings machinery, no
+migration; a database on another server (PostgreSQL), a missing file or a
+schema without routines simply says nothing. Results that reported "nothing
+needs you" are read already, so they never show here.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+QUERY = (
+    "SELECT COUNT(*), GROUP_CONCAT(DISTINCT r.name) FROM routine_runs AS u JOIN routines AS r ON r.id = u.routine_id "
+    "WHERE u.read_at IS NULL AND u.needs_attention AND u.status != 'running'"
+)
+
+
+def _database_file() -> Path | None:
+    import tomllib
+
+    from pa_cli.paths import app_paths
+
+    paths = app_paths()
+    url = os.environ.get("PA_DATABASE_URL")
+    if not url:
+        try:
+            with paths.config_file.open("rb") as fh:
+                url = tomllib.load(fh).get("database", {}).get("url")
+        except (OSError, tomllib.TOMLDecodeError, AttributeError):
+            url = None
+    if not url:
+        return paths.database_file
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        return Path(url.removeprefix("sqlite:///"))
+    return None
+
+
+def unread_line() -> str | None:
+    """ "pa: 2 routine results need you (Morning briefing): `pa routine show NAME`", or None."""
+    path = _database_file()
+    if path is None or not path.is_file():
+        return None
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)) as conn:
+            count, names = conn.execute(QUERY).fetchone()
+    except sqlite3.Error:
+        return None
+    if not count:
+        return None
+    from pa_cli.sanitize import clean_line
+
+    noun = "result needs" if count == 1 else "results need"
+    return f"pa: {count} routine {noun} you ({clean_line(names or '')[:80]}): `pa routine show NAME`"
