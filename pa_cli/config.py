@@ -129,6 +129,13 @@ class ApprovalsSettings(_Section):
     expire_hours: int = Field(24, ge=1, le=8760, description="hours an approval waits before it expires")
 
 
+class MemorySettings(_Section):
+    enabled: bool = Field(True, description="remember facts about you and recall them in later turns")
+    recall_limit: int = Field(
+        300, ge=0, le=20_000, description="token budget for the memories recalled into each turn"
+    )
+
+
 class MCPServerSettings(_Section):
     name: str
     command: str
@@ -155,6 +162,7 @@ class Settings(_Section):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     paths: Any = Field(None, exclude=True)
 
     @property

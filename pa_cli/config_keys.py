@@ -31,6 +31,8 @@ CONFIG_KEYS: Final = (
     "tools.mcp_servers",
     "gmail.mode",
     "approvals.expire_hours",
+    "memory.enabled",
+    "memory.recall_limit",
 )
 
 #: Environment variables of the contract, mapped to dotted keys (they override config.toml).

@@ -36,7 +36,17 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
-    from pa_cli.server.routes import agent_config, approvals, audit, chat, meta, oauth, sessions, tools
+    from pa_cli.server.routes import (
+        agent_config,
+        approvals,
+        audit,
+        chat,
+        memories,
+        meta,
+        oauth,
+        sessions,
+        tools,
+    )
     from pa_cli.server.runtime import RuntimeOptions, open_runtime
 
     opts = options or RuntimeOptions()
@@ -66,7 +76,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, memories, oauth, meta):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=(opts.limits or Limits.from_settings(settings.server)).max_body_bytes
@@ -76,7 +86,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After"],
             max_age=600,

@@ -12,6 +12,7 @@ from pa_cli.store.repositories.api_clients import ApiClientRepository
 from pa_cli.store.repositories.approvals import DEFAULT_APPROVAL_TTL_SECONDS, ApprovalRepository
 from pa_cli.store.repositories.audit import AuditRepository
 from pa_cli.store.repositories.events import TurnEventRepository
+from pa_cli.store.repositories.memories import MemoryRepository
 from pa_cli.store.repositories.messages import MessageRepository
 from pa_cli.store.repositories.oauth import OAuthTokenRepository
 from pa_cli.store.repositories.oauth_states import OAuthStateRepository
@@ -54,6 +55,7 @@ class Store:
         self.rate_limits = RateLimitRepository(db)
         self.oauth_states = OAuthStateRepository(db)
         self.turn_cancels = TurnCancelRepository(db)
+        self.memories = MemoryRepository(db)
 
     @property
     def dialect(self) -> str:
