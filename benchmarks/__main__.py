@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench_tui",
     "bench_server",
     "bench_mcp",
+    "bench_memory",
 ]
 
 

@@ -136,6 +136,13 @@ class RoutinesSettings(_Section):
     )
 
 
+class MemorySettings(_Section):
+    enabled: bool = Field(True, description="remember facts about you and recall them in later turns")
+    recall_limit: int = Field(
+        300, ge=0, le=20_000, description="token budget for the memories recalled into each turn"
+    )
+
+
 class MCPServerSettings(_Section):
     name: str
     command: str
@@ -163,6 +170,7 @@ class Settings(_Section):
     gmail: GmailSettings = Field(default_factory=GmailSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     routines: RoutinesSettings = Field(default_factory=RoutinesSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     paths: Any = Field(None, exclude=True)
 
     @property

@@ -33,6 +33,8 @@ CONFIG_KEYS: Final = (
     "approvals.expire_hours",
     "routines.run_in_server",
     "routines.tick_seconds",
+    "memory.enabled",
+    "memory.recall_limit",
 )
 
 #: Environment variables of the contract, mapped to dotted keys (they override config.toml).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from pa_cli.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from pa_cli.store import ApiClient, Approval, ChatSession, Store
+    from pa_cli.store import ApiClient, Approval, ChatSession, Memory, Store
 
 T = TypeVar("T")
 
@@ -99,4 +99,15 @@ def resolve_token(store: Store, given: str) -> ApiClient:
         by_prefix=lambda prefix, limit: store.api_clients.find_by_prefix(prefix, limit=limit),
         id_of=lambda c: c.id,
         hint="see `pa serve token list`",
+    )
+
+
+def resolve_memory(store: Store, user_id: int, given: str) -> Memory:
+    return resolve_id(
+        "memory",
+        given,
+        exact=lambda memory_id: store.memories.get(user_id, memory_id),
+        by_prefix=lambda prefix, limit: store.memories.find_by_prefix(user_id, prefix, limit=limit),
+        id_of=lambda m: m.id,
+        hint="see `pa memory list`",
     )

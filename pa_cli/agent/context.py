@@ -162,4 +162,5 @@ def build_turn_context(state: TurnState) -> TurnContext:
         user_message=state.user_message,
         attached_context=state.attached_context,
         tool_outcomes=list(state.outcomes),
+        memories=state.memories,
     )

@@ -79,6 +79,8 @@ class Done(_Event):
     usage: Usage = Field(default_factory=Usage)
     pending_approvals: list[str] = Field(default_factory=list)
     incomplete: bool = False
+    #: Ids of the remembered facts recalled into this turn's context.
+    memories: list[str] = Field(default_factory=list)
 
 
 class Error(_Event):

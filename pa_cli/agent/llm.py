@@ -46,6 +46,7 @@ from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
 from pa_cli.agent.llm_types import (
     HistoryItem,
     LLMError,
+    MemoryNote,
     ProposedCall,
     Thinking,
     ToolOutcome,
@@ -68,6 +69,7 @@ __all__ = [
     "AssistantLLM",
     "HistoryItem",
     "LLMError",
+    "MemoryNote",
     "ProposedCall",
     "Thinking",
     "ToolOutcome",

@@ -107,6 +107,10 @@ def turn_input(
         ),
         tool_outcomes=outcomes,
         feedback=feedback,
+        memories=[
+            types.MemoryNote(id=m.id, text=neutralize(m.text), untrusted=m.untrusted) for m in ctx.memories
+        ]
+        or None,
     )
 
 

@@ -54,6 +54,15 @@ class ToolOutcome:
     untrusted: bool = False  # written by someone other than the user (mail, events, MCP)
 
 
+@dataclass(frozen=True)
+class MemoryNote:
+    """A remembered fact recalled for this turn, shown to the model under its id."""
+
+    id: str
+    text: str
+    untrusted: bool = False
+
+
 @dataclass
 class TurnContext:
     system_prompt: str
@@ -67,6 +76,7 @@ class TurnContext:
     tool_outcomes: list[ToolOutcome] = field(default_factory=list)  # this turn's results so far
     #: (name, one-line description) of the skills on offer; their text comes from skill_read.
     skills: list[tuple[str, str]] = field(default_factory=list)
+    memories: list[MemoryNote] = field(default_factory=list)  # recalled facts (pa_cli.memory)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class AgentService:
         )
         state.taint = taint
         state.unattended = unattended
+        self._recall(state)
         started = SessionStarted(session_id=session.id, turn_id=turn_id, resumed=resumed)
         async with aclosing(self._drive(state, queue, started)) as events:
             async for event in events:
@@ -149,12 +150,20 @@ class AgentService:
         # A routine's turn stays unattended when resumed: approving one call approves that call only.
         session = self.store.sessions.get(session_id) if session_id else None
         state.unattended = session is not None and session.kind == "routine"
+        self._recall(state)
         started = SessionStarted(session_id=session_id, turn_id=plan.turn_id, resumed=True)
         async with aclosing(self._drive(state, queue, started, resume=plan)) as events:
             async for event in events:
                 yield event
 
     # --- internals ------------------------------------------------------------------
+
+    def _recall(self, state: TurnState) -> None:
+        """Put the remembered facts relevant to the message in the turn; untrusted ones taint it."""
+        from pa_cli.memory.recall import recall_notes
+
+        state.memories, taint = recall_notes(self.settings, self.store, state.user_id, state.user_message)
+        state.add_taint(taint)
 
     def _decide(self, approval: Any, approved: bool, frontend: str, client_id: str | None) -> Any:
         """Decide the approval; one that expired is written to the audit ledger as ``expired``."""

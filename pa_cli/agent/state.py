@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pa_cli.agent.events import Event
 
 if TYPE_CHECKING:
-    from pa_cli.agent.llm import AssistantLLM, HistoryItem, ToolOutcome, ToolSpec
+    from pa_cli.agent.llm import AssistantLLM, HistoryItem, MemoryNote, ToolOutcome, ToolSpec
     from pa_cli.config import Settings
     from pa_cli.store import Store
     from pa_cli.tools.base import ToolGuard
@@ -80,6 +80,8 @@ class TurnState:
     unattended: bool = False
     #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
     step_taint: list[str] = field(default_factory=list)
+    #: Remembered facts recalled for this turn (pa_cli.memory.recall), shown to the model by id.
+    memories: list[MemoryNote] = field(default_factory=list)
 
     @property
     def answer(self) -> str:

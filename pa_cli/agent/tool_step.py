@@ -36,6 +36,7 @@ def tool_context(state: TurnState) -> ToolContext:
         store=state.store,
         user_id=state.user_id,
         session_id=state.session_id,
+        turn_id=state.turn_id,
         frontend=state.frontend,
         client_id=state.client_id,
         guard=state.tool_guard,
@@ -196,7 +197,7 @@ async def _ask_approval(
     state: TurnState, tool: Tool, call: ProposedToolCall, prepared: PreparedCall
 ) -> tuple[bool | None, str, str, dict[str, Any] | None]:
     preview = prepared.preview
-    if state.untrusted_in_context and tool.side_effect:
+    if state.untrusted_in_context and (tool.side_effect or tool.asks_when_untrusted):
         preview = f"{taint_notice(current_taint(state))}\n\n{preview}"
     if state.unattended:
         preview = f"{UNATTENDED_NOTICE}\n\n{preview}"

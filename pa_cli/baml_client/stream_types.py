@@ -23,12 +23,17 @@ class StreamState(BaseModel, typing.Generic[StreamStateValueT]):
     value: StreamStateValueT
     state: typing_extensions.Literal["Pending", "Incomplete", "Complete"]
 # #########################################################################
-# Generated classes (9)
+# Generated classes (10)
 # #########################################################################
 
 class HistoryEntry(BaseModel):
     role: typing.Optional[str] = None
     content: typing.Optional[str] = None
+
+class MemoryNote(BaseModel):
+    id: typing.Optional[str] = None
+    text: typing.Optional[str] = None
+    untrusted: typing.Optional[bool] = None
 
 class Plan(BaseModel):
     steps: typing.List[str] = Field(description='the steps in order, each a short imperative line')
@@ -76,6 +81,7 @@ class TurnInput(BaseModel):
     attached_context: typing.Optional[str] = None
     tool_outcomes: typing.List["ToolOutcomeInfo"]
     feedback: typing.Optional[str] = None
+    memories: typing.Optional[typing.List["MemoryNote"]] = None
 
 # #########################################################################
 # Generated type aliases (0)
@@ -83,13 +89,14 @@ class TurnInput(BaseModel):
 
 
 # #########################################################################
-# Model rebuilds (9)
+# Model rebuilds (10)
 # #########################################################################
 # Resolve string forward references now that every model above is defined so
 # class declaration order never breaks Pydantic construction (issue #793).
 # Recursive models are intentionally omitted (Pydantic resolves those lazily;
 # eagerly rebuilding them can recurse).
 HistoryEntry.model_rebuild()
+MemoryNote.model_rebuild()
 Plan.model_rebuild()
 PlanStep.model_rebuild()
 SkillInfo.model_rebuild()

@@ -20,7 +20,7 @@ from .globals import DO_NOT_USE_DIRECTLY_UNLESS_YOU_KNOW_WHAT_YOURE_DOING_RUNTIM
 class TypeBuilder(type_builder.TypeBuilder):
     def __init__(self):
         super().__init__(classes=set(
-          ["HistoryEntry","Plan","PlanStep","SkillInfo","Thinking","ToolArguments","ToolInfo","ToolOutcomeInfo","TurnInput",]
+          ["HistoryEntry","MemoryNote","Plan","PlanStep","SkillInfo","Thinking","ToolArguments","ToolInfo","ToolOutcomeInfo","TurnInput",]
         ), enums=set(
           []
         ), runtime=DO_NOT_USE_DIRECTLY_UNLESS_YOU_KNOW_WHAT_YOURE_DOING_RUNTIME)
@@ -31,12 +31,16 @@ class TypeBuilder(type_builder.TypeBuilder):
 
 
     # #########################################################################
-    # Generated classes 9
+    # Generated classes 10
     # #########################################################################
 
     @property
     def HistoryEntry(self) -> "HistoryEntryViewer":
         return HistoryEntryViewer(self)
+
+    @property
+    def MemoryNote(self) -> "MemoryNoteViewer":
+        return MemoryNoteViewer(self)
 
     @property
     def Plan(self) -> "PlanViewer":
@@ -78,7 +82,7 @@ class TypeBuilder(type_builder.TypeBuilder):
 
 
 # #########################################################################
-# Generated classes 9
+# Generated classes 10
 # #########################################################################
 
 class HistoryEntryAst:
@@ -120,6 +124,53 @@ class HistoryEntryProperties:
     @property
     def content(self) -> type_builder.ClassPropertyViewer:
         return type_builder.ClassPropertyViewer(self.__bldr.property("content"))
+    
+    
+
+
+class MemoryNoteAst:
+    def __init__(self, tb: type_builder.TypeBuilder):
+        _tb = tb._tb # type: ignore (we know how to use this private attribute)
+        self._bldr = _tb.class_("MemoryNote")
+        self._properties: typing.Set[str] = set([  "id",  "text",  "untrusted",  ])
+        self._props = MemoryNoteProperties(self._bldr, self._properties)
+
+    def type(self) -> baml_py.FieldType:
+        return self._bldr.field()
+
+    @property
+    def props(self) -> "MemoryNoteProperties":
+        return self._props
+
+
+class MemoryNoteViewer(MemoryNoteAst):
+    def __init__(self, tb: type_builder.TypeBuilder):
+        super().__init__(tb)
+
+    
+    def list_properties(self) -> typing.List[typing.Tuple[str, type_builder.ClassPropertyViewer]]:
+        return [(name, type_builder.ClassPropertyViewer(self._bldr.property(name))) for name in self._properties]
+    
+
+
+class MemoryNoteProperties:
+    def __init__(self, bldr: baml_py.ClassBuilder, properties: typing.Set[str]):
+        self.__bldr = bldr
+        self.__properties = properties # type: ignore (we know how to use this private attribute) # noqa: F821
+
+    
+    
+    @property
+    def id(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("id"))
+    
+    @property
+    def text(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("text"))
+    
+    @property
+    def untrusted(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("untrusted"))
     
     
 
@@ -475,7 +526,7 @@ class TurnInputAst:
     def __init__(self, tb: type_builder.TypeBuilder):
         _tb = tb._tb # type: ignore (we know how to use this private attribute)
         self._bldr = _tb.class_("TurnInput")
-        self._properties: typing.Set[str] = set([  "system_prompt",  "today",  "now",  "timezone",  "tools",  "skills",  "history",  "plan",  "user_message",  "attached_context",  "tool_outcomes",  "feedback",  ])
+        self._properties: typing.Set[str] = set([  "system_prompt",  "today",  "now",  "timezone",  "tools",  "skills",  "history",  "plan",  "user_message",  "attached_context",  "tool_outcomes",  "feedback",  "memories",  ])
         self._props = TurnInputProperties(self._bldr, self._properties)
 
     def type(self) -> baml_py.FieldType:
@@ -550,6 +601,10 @@ class TurnInputProperties:
     @property
     def feedback(self) -> type_builder.ClassPropertyViewer:
         return type_builder.ClassPropertyViewer(self.__bldr.property("feedback"))
+    
+    @property
+    def memories(self) -> type_builder.ClassPropertyViewer:
+        return type_builder.ClassPropertyViewer(self.__bldr.property("memories"))
     
     
 

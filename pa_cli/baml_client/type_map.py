@@ -19,6 +19,9 @@ type_map = {
     "types.HistoryEntry": types.HistoryEntry,
     "stream_types.HistoryEntry": stream_types.HistoryEntry,
 
+    "types.MemoryNote": types.MemoryNote,
+    "stream_types.MemoryNote": stream_types.MemoryNote,
+
     "types.Plan": types.Plan,
     "stream_types.Plan": stream_types.Plan,
 

@@ -41,12 +41,17 @@ def all_succeeded(checks: typing.Dict[CheckName, Check]) -> bool:
 # #########################################################################
 
 # #########################################################################
-# Generated classes (9)
+# Generated classes (10)
 # #########################################################################
 
 class HistoryEntry(BaseModel):
     role: str
     content: str
+
+class MemoryNote(BaseModel):
+    id: str
+    text: str
+    untrusted: bool
 
 class Plan(BaseModel):
     steps: typing.List[str] = Field(description='the steps in order, each a short imperative line')
@@ -94,6 +99,7 @@ class TurnInput(BaseModel):
     attached_context: typing.Optional[str] = None
     tool_outcomes: typing.List["ToolOutcomeInfo"]
     feedback: typing.Optional[str] = None
+    memories: typing.Optional[typing.List["MemoryNote"]] = None
 
 # #########################################################################
 # Generated type aliases (0)
@@ -101,13 +107,14 @@ class TurnInput(BaseModel):
 
 
 # #########################################################################
-# Model rebuilds (9)
+# Model rebuilds (10)
 # #########################################################################
 # Resolve string forward references now that every model above is defined so
 # class declaration order never breaks Pydantic construction (issue #793).
 # Recursive models are intentionally omitted (Pydantic resolves those lazily;
 # eagerly rebuilding them can recurse).
 HistoryEntry.model_rebuild()
+MemoryNote.model_rebuild()
 Plan.model_rebuild()
 PlanStep.model_rebuild()
 SkillInfo.model_rebuild()

@@ -24,6 +24,7 @@ from pa_cli.cli import (
     doctor_cmd,
     history_cmd,
     mcp_cmd,
+    memory_cmd,
     routine_cmd,
     serve_cmd,
     skills_cmd,
@@ -65,6 +66,7 @@ app.command("approve")(approve_cmd.approve)
 app.command("deny")(approve_cmd.deny)
 app.command("approvals")(approvals_cmd.approvals)
 app.add_typer(history_cmd.app, name="history")
+app.add_typer(memory_cmd.app, name="memory")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(serve_cmd.app, name="serve")

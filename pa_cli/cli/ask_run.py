@@ -225,6 +225,7 @@ def _report(printer: TurnPrinter) -> int:
             "response": done.response,
             "session_id": done.session_id,
             "tools_used": done.tools_used,
+            "memories": done.memories,
         }
         if done.pending_approvals:
             payload["pending_approvals"] = done.pending_approvals

@@ -42,6 +42,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         audit,
         chat,
         mcp_http,
+        memories,
         meta,
         oauth,
         openai_api,
@@ -79,7 +80,19 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta, openai_api, routines):
+    for module in (
+        chat,
+        approvals,
+        tools,
+        agent_config,
+        sessions,
+        audit,
+        memories,
+        oauth,
+        meta,
+        openai_api,
+        routines,
+    ):
         app.include_router(module.router)
     mcp_running = mcp_http.install(app)
     app.add_middleware(
@@ -90,7 +103,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After"],
             max_age=600,

@@ -85,6 +85,9 @@ class ChatResponse(BaseModel):
     )
     incomplete: bool = False
     usage: Usage = Field(default_factory=Usage)
+    memories: list[str] = Field(
+        default_factory=list, description="Ids of the remembered facts recalled into this turn."
+    )
 
 
 class CancelResponse(BaseModel):

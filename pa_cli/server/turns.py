@@ -112,5 +112,6 @@ async def collect(runtime: ServerRuntime, events: AsyncIterator[Event], client: 
                 pending_approvals=[approvals[i] for i in event.pending_approvals if i in approvals],
                 incomplete=event.incomplete,
                 usage=Usage(**event.usage.model_dump()),
+                memories=event.memories,
             )
     raise ApiError(502, "incomplete_turn", "the turn ended without an answer")

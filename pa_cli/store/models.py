@@ -27,6 +27,7 @@ NAMING_CONVENTION = {
 
 #: Tables in the database that are not models (the FTS5 index and its shadow tables).
 FTS_TABLE = "messages_fts"
+MEMORY_FTS_TABLE = "memories_fts"
 
 
 class PaModel(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))):
@@ -332,6 +333,35 @@ class RoutineRun(PaModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: When the user saw the result (None: unread, and it needs attention).
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Memory(PaModel, table=True):
+    """A short fact about the user that pa recalls in later turns (see pa_cli/memory).
+
+    ``seq`` is the integer key the FTS5 index (SQLite) follows; ``id`` is what people and
+    the model see. ``taint`` (None when clean) says which untrusted content was in the
+    model's context when the fact was saved: it stays for good.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        Index("ix_memories_user_id_pinned", "user_id", "pinned"),
+        Index("ix_memories_user_id_created_at", "user_id", "created_at"),
+    )
+
+    seq: int = Field(default=None, primary_key=True)
+    id: str = Field(unique=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    text: str = Field(sa_type=Text)
+    #: "you" (said or typed by the user outside a turn) or "turn" (saved by the model in a turn).
+    source: str = "you"
+    session_id: str | None = Field(default=None, foreign_key="sessions.id", ondelete="SET NULL")
+    turn_id: str | None = None
+    pinned: bool = False
+    taint: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def metadata() -> MetaData:

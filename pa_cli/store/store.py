@@ -13,6 +13,7 @@ from pa_cli.store.repositories.approvals import DEFAULT_APPROVAL_TTL_SECONDS, Ap
 from pa_cli.store.repositories.audit import AuditRepository
 from pa_cli.store.repositories.conversations import ConversationRepository
 from pa_cli.store.repositories.events import TurnEventRepository
+from pa_cli.store.repositories.memories import MemoryRepository
 from pa_cli.store.repositories.messages import MessageRepository
 from pa_cli.store.repositories.oauth import OAuthTokenRepository
 from pa_cli.store.repositories.oauth_states import OAuthStateRepository
@@ -58,6 +59,7 @@ class Store:
         self.turn_cancels = TurnCancelRepository(db)
         self.conversations = ConversationRepository(db)
         self.routines = RoutineRepository(db)
+        self.memories = MemoryRepository(db)
 
     @property
     def dialect(self) -> str:

@@ -100,6 +100,8 @@ class ToolContext:
     store: Store
     user_id: int
     session_id: str | None = None
+    #: The turn the call belongs to (None for direct runs: `pa tools run`).
+    turn_id: str | None = None
     frontend: str = "cli"
     client_id: str | None = None
     guard: ToolGuard | None = None
@@ -126,6 +128,9 @@ class Tool(ABC):
     service: ClassVar[str | None] = None
     #: Output comes from outside the user's control (mail, events, MCP): treat as untrusted data.
     untrusted_output: ClassVar[bool] = False
+    #: Runs unasked in a clean context, but waits for approval while untrusted content is in it
+    #: (``memory_save``: a fact the user said is kept at once; one an injected mail suggests is asked).
+    asks_when_untrusted: ClassVar[bool] = False
 
     @abstractmethod
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:

@@ -43,6 +43,7 @@ BUILTIN_ENTRY_POINTS: dict[str, str] = {
     "builtin_fs": "pa_cli.tools.builtin.fs:TOOLS",
     "builtin_system_prompt": "pa_cli.tools.builtin.system_prompt:TOOLS",
     "builtin_skills": "pa_cli.tools.builtin.skills:TOOLS",
+    "builtin_memory": "pa_cli.tools.builtin.memory:TOOLS",
     "google_gmail": "pa_cli.tools.google.gmail:GMAIL_TOOLS",
     "google_calendar": "pa_cli.tools.google.calendar:CALENDAR_TOOLS",
 }

@@ -10,7 +10,8 @@ Two questions, answered from the configuration alone:
   configured ``"allow"`` on a side-effecting tool is treated as ``"ask"`` while
   untrusted content (mail bodies, event text, MCP output, files written while
   such content was in context) is in the model's context, so injected text
-  cannot act on the user's behalf.
+  cannot act on the user's behalf. A tool marked ``asks_when_untrusted``
+  (``memory_save``) runs unasked only while no such content is in context.
 * Unattended turns (a routine runs with no person present): every side effect
   is ``"ask"`` whatever ``tools.policy`` says, even ``allow``, and no front-end
   approver is consulted: the call waits as a pending approval for a person.
@@ -31,6 +32,8 @@ PolicyDecision = Literal["ask", "allow", "deny"]
 
 #: Tools that ``gmail.mode = "draft_only"`` never offers.
 DRAFT_ONLY_HIDDEN = frozenset({"gmail_send"})
+#: Tools that ``memory.enabled = false`` never offers.
+MEMORY_TOOLS = frozenset({"memory_save", "memory_search", "memory_forget"})
 
 
 def hidden_reason(name: str, settings: Settings) -> str | None:
@@ -39,6 +42,8 @@ def hidden_reason(name: str, settings: Settings) -> str | None:
         return f"tools.policy.{name} = deny"
     if settings.gmail.mode == "draft_only" and name in DRAFT_ONLY_HIDDEN:
         return "gmail.mode = draft_only"
+    if name in MEMORY_TOOLS and not settings.memory.enabled:
+        return "memory.enabled = false"
     return None
 
 
@@ -50,6 +55,8 @@ def decide_policy(
         return "deny"
     configured = settings.tools.policy.get(tool.name)
     if configured == "ask":
+        return "ask"
+    if tool.asks_when_untrusted and untrusted_in_context:
         return "ask"
     if tool.side_effect:
         if configured == "allow" and not untrusted_in_context and not unattended:

@@ -65,6 +65,7 @@ class ChatApp(App[None]):
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+n", "new_session", "New session"),
         Binding("ctrl+b", "toggle_sidebar", "Sessions"),
+        Binding("f2", "memory", "Memory"),
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -274,6 +275,11 @@ class ChatApp(App[None]):
         sidebar.display = not sidebar.display
         if not sidebar.display:
             self.prompt.focus()
+
+    def action_memory(self) -> None:
+        from pa_cli.tui.screens.memory import MemoryScreen
+
+        self.push_screen(MemoryScreen(self.data.memory_book()))
 
     def action_help(self) -> None:
         self.push_screen(InfoScreen("Help", commands.HELP, id="help"))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pa_cli.agent.service import AgentService
     from pa_cli.history import History, MessageView, SessionSummary
+    from pa_cli.memory.book import MemoryBook
 
 
 @dataclass
@@ -83,6 +84,12 @@ class ChatData:
 
         service = self.service
         return describe_tools(service.registry, service.settings, service.store, self.user_id)
+
+    def memory_book(self) -> MemoryBook:
+        from pa_cli.memory.book import MemoryBook
+
+        service = self.service
+        return MemoryBook(service.settings, service.store, self.user_id)
 
     def system_prompt(self) -> str | None:
         return self.service.store.agent_configs.get(self.user_id).system_prompt

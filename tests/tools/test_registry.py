@@ -24,6 +24,9 @@ BUILTINS = {
     "fs_delete",
     "system_prompt_show",
     "system_prompt_update",
+    "memory_save",
+    "memory_search",
+    "memory_forget",
 }
 
 TOOL_MODULE = """
@@ -75,7 +78,7 @@ def test_builtins_are_offered_through_entry_points(settings: Settings) -> None:
 
 def test_only_system_prompt_update_is_a_builtin_side_effect(settings: Settings) -> None:
     registry = ToolRegistry.load(settings)
-    assert {n for n in BUILTINS if registry.get(n).side_effect} == {"system_prompt_update"}
+    assert {n for n in BUILTINS if registry.get(n).side_effect} == {"system_prompt_update", "memory_forget"}
 
 
 def test_pyproject_declares_the_builtin_entry_points() -> None:

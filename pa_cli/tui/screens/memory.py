@@ -1,0 +1,140 @@
+"""The memory panel (F2): every remembered fact, to read, edit, pin or forget.
+
+Database work runs in threads (``asyncio.to_thread``); the table is reloaded after each change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label
+
+if TYPE_CHECKING:
+    from pa_cli.memory.book import MemoryBook
+    from pa_cli.store import Memory
+
+
+class MemoryScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("e", "edit", "Edit"),
+        Binding("d", "forget", "Forget"),
+        Binding("p", "pin", "Pin/unpin"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, book: MemoryBook) -> None:
+        super().__init__(classes="memory")
+        self.book = book
+        self.memories: list[Memory] = []
+        self.editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="memory-dialog"):
+            yield Label("Memory", classes="dialog-title", id="memory-title")
+            table: DataTable[Text] = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Input(id="memory-edit", placeholder="the fact; Enter saves, Esc cancels")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("id", "fact", "")
+        self.query_one(Input).display = False
+        table.focus()
+        self.reload()
+
+    @property
+    def current(self) -> Memory | None:
+        table = self.query_one(DataTable)
+        if not self.memories or table.cursor_row < 0 or table.cursor_row >= len(self.memories):
+            return None
+        return self.memories[table.cursor_row]
+
+    @work(group="memory", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        try:
+            self.memories = await asyncio.to_thread(self.book.list)
+        except Exception as exc:
+            self.notify(f"Could not read memories: {exc}", severity="error")
+            return
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for memory in self.memories:
+            marks = " ".join(m for m, on_ in (("pinned", memory.pinned), ("untrusted", memory.taint)) if on_)
+            table.add_row(Text(memory.id), Text(memory.text), Text(marks, style="dim"), key=memory.id)
+        if self.memories:
+            table.move_cursor(row=min(max(row, 0), len(self.memories) - 1))
+        state = "" if self.book.enabled else " (off: memory.enabled = false)"
+        count = len(self.memories)
+        self.query_one("#memory-title", Label).update(
+            f"Memory{state}: {count} fact{'s' if count != 1 else ''}" + ("" if count else ". Nothing yet.")
+        )
+
+    def action_edit(self) -> None:
+        memory = self.current
+        if memory is None:
+            return
+        self.editing = memory.id
+        editor = self.query_one(Input)
+        editor.value = memory.text
+        editor.display = True
+        editor.focus()
+
+    @on(Input.Submitted, "#memory-edit")
+    def _edit_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.editing is not None:
+            self.change("edit", self.editing, event.value)
+        self._close_editor()
+
+    def _close_editor(self) -> None:
+        self.editing = None
+        editor = self.query_one(Input)
+        editor.display = False
+        self.query_one(DataTable).focus()
+
+    def action_forget(self) -> None:
+        memory = self.current
+        if memory is not None and self.editing is None:
+            self.change("forget", memory.id)
+
+    def action_pin(self) -> None:
+        memory = self.current
+        if memory is not None and self.editing is None:
+            self.change("pin", memory.id, "" if memory.pinned else "pin")
+
+    def action_close(self) -> None:
+        if self.editing is not None:
+            self._close_editor()
+            return
+        self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edit, forget and pin act on a row; while the editor is open, keys belong to it."""
+        if action in ("edit", "forget", "pin"):
+            return self.editing is None and bool(self.memories)
+        return True
+
+    @work(group="memory-change", exit_on_error=False)
+    async def change(self, what: str, memory_id: str, value: str = "") -> None:
+        try:
+            if what == "edit":
+                await asyncio.to_thread(self.book.edit, memory_id, value)
+                self.notify("Saved.")
+            elif what == "forget":
+                await asyncio.to_thread(self.book.forget, memory_id)
+                self.notify("Forgotten.")
+            else:
+                await asyncio.to_thread(self.book.pin, memory_id, bool(value))
+        except Exception as exc:
+            message = getattr(exc, "message", None) or type(exc).__name__
+            self.notify(f"Could not change the memory: {message}", severity="error")
+        self.reload()
