@@ -26,10 +26,12 @@ import ast
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -50,10 +52,10 @@ SAFETY_CORE: dict[str, list[str]] = {
         "tests/store/test_approvals_exact.py",
         "tests/safety/test_approval_gate.py::test_approvals_expire_after_exactly_24_hours_by_default",
     ],
-    "pa_cli/store/repositories/audit.py": ["tests/store/test_audit.py"],
+    "pa_cli/store/repositories/audit.py": ["tests/store/test_audit_exact.py", "tests/store/test_audit.py"],
     "pa_cli/secrets/base.py": ["tests/secrets", "tests/safety/test_no_leaks.py"],
     "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
-    "pa_cli/server/auth.py": ["tests/server/test_auth.py"],
+    "pa_cli/server/auth.py": ["tests/server/test_auth_unit.py", "tests/server/test_auth.py"],
     "pa_cli/server/sse.py": ["tests/server/test_journal.py", "tests/server/test_slow_client.py"],
     "pa_cli/agent/resume.py": ["tests/safety/test_approval_gate.py", "tests/agent/test_ask_e2e.py"],
 }
@@ -83,6 +85,9 @@ class ModuleScore:
     equivalent: int = 0
     unchanged: int = 0
     not_run: int = 0
+    elapsed_s: float = 0.0
+    #: (wall, cpu) seconds of each mutant's test run, from tests/mutation/timed.py.
+    runs: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def tested(self) -> int:
@@ -97,6 +102,16 @@ class ModuleScore:
             extra.append(f"{self.not_run} not run (time budget)")
         tail = f"; {', '.join(extra)}" if extra else ""
         return f"{self.module}: {self.killed} killed, {len(self.survived)} survived of {self.tested} ({score}){tail}"
+
+    def timing(self) -> str:
+        if not self.runs:
+            return f"{self.elapsed_s / 60:.1f} min"
+        wall = statistics.median(w for w, _ in self.runs)
+        cpu = [c for _, c in self.runs]
+        return (
+            f"{self.elapsed_s / 60:.1f} min for {len(self.runs)} mutants; per mutant median {wall:.1f} s wall, "
+            f"{statistics.median(cpu):.1f} s CPU; {sum(cpu) / 60:.1f} CPU-min in all"
+        )
 
 
 def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
@@ -192,8 +207,10 @@ def _config(module: str, tests: list[str], workdir: Path) -> Path:
     # Only the plugins these tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the environment):
     # loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds per mutant.
     plugins = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
-    command = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "--no-header", *plugins, *tests])
     path = workdir / (module.replace("/", "_") + ".toml")
+    times = path.with_suffix(".times")
+    timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
+    command = " ".join([*timed, "-x", "-q", "--no-header", *plugins, *tests])
     path.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
@@ -256,6 +273,7 @@ def run_module(
     module: str, tests: list[str], copy: Path, env: dict[str, str], changed: set[int] | None, deadline: float
 ) -> ModuleScore:
     score = ModuleScore(module)
+    started = time.monotonic()
     workdir = copy / ".mutation"
     workdir.mkdir(exist_ok=True)
     config = _config(module, tests, workdir)
@@ -274,7 +292,29 @@ def run_module(
             os.killpg(proc.pid, 9)
             proc.wait()
     _collect(db_path, score)
+    score.elapsed_s = time.monotonic() - started
+    times = config.with_suffix(".times")
+    if times.exists():
+        for row in times.read_text(encoding="utf-8").splitlines():
+            wall, cpu, _code = row.split()
+            score.runs.append((float(wall), float(cpu)))
     return score
+
+
+def run_lane(
+    modules: list[str], changed: dict[str, set[int] | None], env: dict[str, str], deadline: float, keep: bool
+) -> list[ModuleScore]:
+    """Run ``modules`` one after the other in a copy of the repository of their own."""
+    copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
+    try:
+        copy_repository(copy)
+        check_imports_the_copy(copy, env)
+        return [run_module(m, SAFETY_CORE[m], copy, env, changed[m], deadline) for m in modules]
+    finally:
+        if keep:
+            print(f"mutation: the copy is kept in {copy}")
+        else:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop starting mutants after this")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when a module scores below")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its .mutation/ dbs)")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="modules run side by side, one copy each (default 2)"
+    )
     args = parser.parse_args(argv)
 
     unknown = [m for m in args.modules if m not in SAFETY_CORE]
@@ -310,22 +353,22 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + (args.max_minutes * 60 if args.max_minutes else 10**9)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("PYTHONPATH", None)
-    copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
-    scores = []
-    try:
-        copy_repository(copy)
-        check_imports_the_copy(copy, env)
-        for module in modules:
-            scores.append(run_module(module, SAFETY_CORE[module], copy, env, changed[module], deadline))
-    finally:
-        if args.keep:
-            print(f"mutation: the copy is kept in {copy}")
-        else:
-            shutil.rmtree(copy, ignore_errors=True)
+    # Lanes of modules, dealt round-robin in SAFETY_CORE's order; each lane mutates its own copy.
+    lanes = [modules[i :: max(1, args.jobs)] for i in range(max(1, args.jobs))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        done = pool.map(
+            lambda lane: run_lane(lane, changed, env, deadline, args.keep), [x for x in lanes if x]
+        )
+        by_module = {score.module: score for lane_scores in done for score in lane_scores}
+    scores = [by_module[m] for m in modules]
     failed = False
-    print("\nmutation testing (cosmic-ray):")
+    print(
+        f"\nmutation testing (cosmic-ray), {(time.monotonic() - started) / 60:.1f} min with {args.jobs} lane(s):"
+    )
     for score in scores:
         print("  " + score.line())
+        print("    time: " + score.timing())
         for survivor in score.survived:
             print(f"    survived: line {survivor.line} {survivor.operator}")
             for diff_line in survivor.diff.splitlines():
