@@ -42,22 +42,56 @@ EQUIVALENT_FILE = Path(__file__).with_name("equivalent.md")
 #: The safety core: each module with the tests that stand behind it, fastest first (pytest stops at
 #: the first failure, so most mutants die in the first seconds).
 SAFETY_CORE: dict[str, list[str]] = {
+    # The approval gate: where a turn or `pa tools run` decides to ask, and where a call runs and is audited.
     "pa_cli/tools/policy.py": [
         "tests/tools/test_policy.py",
         "tests/tools/test_registry.py",
         "tests/safety/test_policy_e2e.py",
     ],
+    "pa_cli/agent/tool_step.py": [
+        "tests/agent/test_resume_branches.py",
+        "tests/agent/test_service.py",
+        "tests/safety/test_approval_gate.py",
+    ],
+    "pa_cli/tools/registry.py": [
+        "tests/tools/test_registry.py",
+        "tests/tools/test_execute.py",
+        "tests/agent/test_service.py",
+        "tests/safety/test_approval_gate.py",
+    ],
+    "pa_cli/agent/resume.py": ["tests/agent/test_resume_branches.py", "tests/safety/test_approval_gate.py"],
     "pa_cli/store/repositories/approvals.py": [
         "tests/store/test_approvals.py",
         "tests/store/test_approvals_exact.py",
         "tests/safety/test_approval_gate.py::test_approvals_expire_after_exactly_24_hours_by_default",
     ],
-    "pa_cli/store/repositories/audit.py": ["tests/store/test_audit_exact.py", "tests/store/test_audit.py"],
+    "pa_cli/store/repositories/audit.py": [
+        "tests/store/test_audit_exact.py",
+        "tests/store/test_audit.py",
+        "tests/store/test_audit_lock_postgres.py",
+    ],
+    # Secrets and redaction.
     "pa_cli/secrets/base.py": ["tests/secrets", "tests/safety/test_no_leaks.py"],
-    "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
+    "pa_cli/server/access_log.py": ["tests/server/test_hardening.py"],
+    # Server auth, tokens, OAuth state.
     "pa_cli/server/auth.py": ["tests/server/test_auth_unit.py", "tests/server/test_auth.py"],
-    "pa_cli/server/sse.py": ["tests/server/test_journal.py", "tests/server/test_slow_client.py"],
-    "pa_cli/agent/resume.py": ["tests/safety/test_approval_gate.py", "tests/agent/test_ask_e2e.py"],
+    "pa_cli/server/oauth_state.py": ["tests/server/test_hardening.py"],
+    "pa_cli/google/oauth.py": ["tests/google/test_oauth.py", "tests/google/test_credentials.py"],
+    # Time zones and calendar planning.
+    "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
+    "pa_cli/tools/google/calendar_requests.py": ["tests/tools/google/test_calendar_time.py"],
+    "pa_cli/tools/google/calendar_plan.py": [
+        "tests/tools/google/test_calendar_time.py",
+        "tests/tools/google/test_calendar_tools.py",
+        "tests/tools/google/test_calendar_events.py",
+    ],
+    # Streams: the journal stores each event before it is sent; SSE sends and replays them.
+    "pa_cli/server/journal.py": ["tests/server/test_journal.py"],
+    "pa_cli/server/sse.py": [
+        "tests/server/test_sse_unit.py",
+        "tests/server/test_journal.py",
+        "tests/server/test_slow_client.py",
+    ],
 }
 PER_MUTANT_TIMEOUT_S = 300
 

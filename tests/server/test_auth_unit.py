@@ -250,9 +250,10 @@ def test_an_unknown_client_or_another_user_is_an_invalid_token(
     unknown = _sign(_claims(store, "0" * 24), key)
     assert _refused(store, key, "Bearer " + unknown).code == "invalid_token"
     client = store.api_clients.create(store.users.local_user().id, "phone")
-    other_user = str(store.users.local_user().id + 1)
-    wrong_sub = _sign(_claims(store, client.id, sub=other_user), key)
-    assert _refused(store, key, "Bearer " + wrong_sub).code == "invalid_token"
+    user_id = store.users.local_user().id
+    for other_user in (str(user_id + 1), str(user_id - 1)):  # a user after it, and one before it
+        wrong_sub = _sign(_claims(store, client.id, sub=other_user), key)
+        assert _refused(store, key, "Bearer " + wrong_sub).code == "invalid_token"
 
 
 def test_a_revoked_client_is_refused_as_revoked(
