@@ -245,6 +245,7 @@ def _config(module: str, tests: list[str], workdir: Path) -> Path:
     times = path.with_suffix(".times")
     timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
     command = " ".join([*timed, "-x", "-q", "--no-header", *plugins, *tests])
+    path.with_suffix(".command").write_text(command, encoding="utf-8")
     path.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
@@ -304,7 +305,13 @@ def _collect(db_path: Path, score: ModuleScore) -> None:
 
 
 def run_module(
-    module: str, tests: list[str], copy: Path, env: dict[str, str], changed: set[int] | None, deadline: float
+    module: str,
+    tests: list[str],
+    copy: Path,
+    env: dict[str, str],
+    changed: set[int] | None,
+    deadline: float,
+    estimate: bool = False,
 ) -> ModuleScore:
     score = ModuleScore(module)
     started = time.monotonic()
@@ -316,7 +323,12 @@ def run_module(
     subprocess.run([*cosmic, "init", str(config), str(db_path)], cwd=copy, env=env, check=True)
     _skip(db_path, module, copy, changed, score)
     remaining = deadline - time.monotonic()
-    if remaining > 0:
+    if estimate:
+        # One run of the tests on the unmutated code: the cost of a surviving mutant (the most any
+        # mutant costs; a killed one stops at its first failing test).
+        command = config.with_suffix(".command").read_text(encoding="utf-8").split()
+        subprocess.run(command, cwd=copy, env=env, capture_output=True, timeout=PER_MUTANT_TIMEOUT_S * 4)
+    elif remaining > 0:
         proc = subprocess.Popen(
             [*cosmic, "exec", str(config), str(db_path)], cwd=copy, env=env, start_new_session=True
         )
@@ -336,14 +348,19 @@ def run_module(
 
 
 def run_lane(
-    modules: list[str], changed: dict[str, set[int] | None], env: dict[str, str], deadline: float, keep: bool
+    modules: list[str],
+    changed: dict[str, set[int] | None],
+    env: dict[str, str],
+    deadline: float,
+    keep: bool,
+    estimate: bool = False,
 ) -> list[ModuleScore]:
     """Run ``modules`` one after the other in a copy of the repository of their own."""
     copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
     try:
         copy_repository(copy)
         check_imports_the_copy(copy, env)
-        return [run_module(m, SAFETY_CORE[m], copy, env, changed[m], deadline) for m in modules]
+        return [run_module(m, SAFETY_CORE[m], copy, env, changed[m], deadline, estimate) for m in modules]
     finally:
         if keep:
             print(f"mutation: the copy is kept in {copy}")
@@ -392,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
         done = pool.map(
-            lambda lane: run_lane(lane, changed, env, deadline, args.keep), [x for x in lanes if x]
+            lambda lane: run_lane(lane, changed, env, deadline, args.keep, args.estimate),
+            [x for x in lanes if x],
         )
         by_module = {score.module: score for lane_scores in done for score in lane_scores}
     scores = [by_module[m] for m in modules]
@@ -400,6 +418,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nmutation testing (cosmic-ray), {(time.monotonic() - started) / 60:.1f} min with {args.jobs} lane(s):"
     )
+    if args.estimate:
+        total = 0.0
+        for score in scores:
+            cpu = score.runs[0][1] if score.runs else 0.0
+            wall = score.runs[0][0] if score.runs else 0.0
+            total += score.not_run * cpu
+            print(
+                f"  {score.module}: {score.not_run} mutants to run ({score.equivalent} skipped as equivalent); "
+                f"one full test run {wall:.1f} s wall, {cpu:.1f} s CPU: at most {score.not_run * cpu / 60:.1f} CPU-min"
+            )
+        print(f"  at most {total / 60:.1f} CPU-min in all: {total / 120:.1f} min on 2 idle cores")
+        return 0
     for score in scores:
         print("  " + score.line())
         print("    time: " + score.timing())
