@@ -94,6 +94,7 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
 }
 PER_MUTANT_TIMEOUT_S = 300
+PER_TEST_TIMEOUT_S = 120
 
 
 @dataclass
@@ -244,7 +245,10 @@ def _config(module: str, tests: list[str], workdir: Path) -> Path:
     path = workdir / (module.replace("/", "_") + ".toml")
     times = path.with_suffix(".times")
     timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
-    command = " ".join([*timed, "-x", "-q", "--no-header", *plugins, *tests])
+    # A mutant that makes a test hang (a loop that never ends) fails that test after PER_TEST_TIMEOUT_S.
+    command = " ".join(
+        [*timed, "-x", "-q", "--no-header", f"--timeout={PER_TEST_TIMEOUT_S}", *plugins, *tests]
+    )
     path.with_suffix(".command").write_text(command, encoding="utf-8")
     path.write_text(
         "[cosmic-ray]\n"
@@ -375,6 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop starting mutants after this")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when a module scores below")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its .mutation/ dbs)")
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="count the mutants and time one unmutated test run per module, instead of running them",
+    )
     parser.add_argument(
         "--jobs", type=int, default=2, help="modules run side by side, one copy each (default 2)"
     )

@@ -313,3 +313,17 @@ def test_unauthorized_is_a_401_with_the_bearer_challenge() -> None:
     error = auth.unauthorized("some_code", "some message")
     assert (error.status, error.code, error.message) == (401, "some_code", "some message")
     assert error.headers == {"WWW-Authenticate": 'Bearer realm="pa"'}
+
+
+def test_a_user_with_a_large_id_authenticates(store: Store, secrets: DictSecrets, frozen_clock: None) -> None:
+    """The user ids are compared by value: ids above 256 are distinct int objects in CPython."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, name, created_at) VALUES (1000, 'big', '2026-01-01 00:00:00')"))
+    client = store.api_clients.create(1000, "tablet")
+    key = auth.ensure_signing_key(secrets)
+    token = _sign(_claims(store, client.id, sub="1000"), key)
+    assert auth.authenticate(store, key, "Bearer " + token) == auth.Principal(
+        client_id=client.id, user_id=1000, name="tablet"
+    )
