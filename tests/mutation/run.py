@@ -94,7 +94,7 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
 }
 PER_MUTANT_TIMEOUT_S = 300
-PER_TEST_TIMEOUT_S = 120
+PER_TEST_TIMEOUT_S = 60
 
 
 @dataclass
