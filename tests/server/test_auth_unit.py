@@ -320,10 +320,25 @@ def test_a_user_with_a_large_id_authenticates(store: Store, secrets: DictSecrets
     from sqlalchemy import text
 
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (id, name, created_at) VALUES (1000, 'big', '2026-01-01 00:00:00')"))
+        conn.execute(
+            text("INSERT INTO users (id, name, created_at) VALUES (1000, 'big', '2026-01-01 00:00:00')")
+        )
     client = store.api_clients.create(1000, "tablet")
     key = auth.ensure_signing_key(secrets)
     token = _sign(_claims(store, client.id, sub="1000"), key)
     assert auth.authenticate(store, key, "Bearer " + token) == auth.Principal(
         client_id=client.id, user_id=1000, name="tablet"
     )
+
+
+def test_a_principal_and_an_issued_token_cannot_be_changed_after_the_check(
+    store: Store, secrets: DictSecrets
+) -> None:
+    import dataclasses
+
+    issued = auth.issue_token(load_settings(), store, secrets, "phone", now=NOW)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        issued.token = "another"  # type: ignore[misc]
+    principal = auth.Principal(client_id="c", user_id=1, name="n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        principal.user_id = 2  # type: ignore[misc]
