@@ -350,3 +350,14 @@ def test_a_new_repository_is_not_anchored(store: Store) -> None:
     from pa_cli.store.db import Database
 
     assert AuditRepository(Database(store.engine)).anchor is None
+
+
+def test_a_break_and_a_tip_are_values_that_cannot_change() -> None:
+    import dataclasses
+
+    found = Break(3, "why")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        found.row_id = 4  # type: ignore[misc]
+    tip = Tip(row_id=1, row_hash="h", rows=1, checkpoint=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tip.rows = 0  # type: ignore[misc]
