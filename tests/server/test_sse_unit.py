@@ -131,7 +131,7 @@ async def test_replay_gives_up_after_the_idle_limit(store: Store) -> None:
     ]
 
 
-@pytest.mark.parametrize(("limit", "polls"), [(0, 1), (0.2, 2), (0.4, 3)])
+@pytest.mark.parametrize(("limit", "polls"), [(0, 1), (0.2, 2), (0.3, 3), (0.4, 3)])
 async def test_replay_polls_every_fifth_of_a_second_until_the_limit(
     store: Store, monkeypatch: pytest.MonkeyPatch, limit: float, polls: int
 ) -> None:
@@ -256,3 +256,19 @@ def test_the_response_is_an_uncached_event_stream_with_pings() -> None:
     assert response.sep == "\n"
     assert response._shutdown_grace_period == 12.0  # sse-starlette keeps them private
     assert response._shutdown_event is follower
+
+
+def test_the_stream_routes_document_a_200_event_stream(tmp_path: Any) -> None:
+    from pa_cli.config import load_settings
+    from pa_cli.server.app import create_app
+
+    schema = create_app(load_settings()).openapi()
+    streams = [
+        operation
+        for path, item in schema["paths"].items()
+        for operation in item.values()
+        if path.endswith("/stream")
+    ]
+    assert streams
+    for operation in streams:
+        assert "text/event-stream" in operation["responses"]["200"]["content"]

@@ -262,11 +262,17 @@ def test_list_filters_each_at_its_boundary(store: Store) -> None:
     ]
     store.audit.record(user_id=42, tool=tool, arguments={}, frontend="cli", outcome="ok", session_id="sB")
     store.audit.record(user_id=41, tool=other, arguments={}, frontend="cli", outcome="ok", session_id="sA")
+    before_a = store.audit.record(
+        user_id=43, tool=tool, arguments={}, frontend="cli", outcome="ok", session_id="s0"
+    )
     mine = store.audit.list(tool=tool)
-    assert [r.user_id for r in mine] == [42, 41, 41, 41]  # newest first
+    assert [r.user_id for r in mine] == [43, 42, 41, 41, 41]  # newest first
     assert [r.id for r in store.audit.list(tool=tool, user_id=41)] == [r.id for r in reversed(rows)]
     assert [r.user_id for r in store.audit.list(tool=tool, user_id=42)] == [42]
     assert [r.id for r in store.audit.list(tool=tool, session_id="sA")] == [r.id for r in reversed(rows)]
+    assert [r.id for r in store.audit.list(tool=tool, session_id="s0")] == [
+        before_a.id
+    ]  # "s0" sorts before "sA"
     assert {r.tool for r in store.audit.list(user_id=41, session_id="sA", limit=1000)} >= {tool, other}
     assert [r.id for r in store.audit.list(tool=tool, limit=2)] == [mine[0].id, mine[1].id]
     assert [r.id for r in store.audit.list(tool=tool, limit=2, offset=1)] == [mine[1].id, mine[2].id]
@@ -278,7 +284,7 @@ def test_list_filters_each_at_its_boundary(store: Store) -> None:
     until = store.audit.list(tool=tool, user_id=41, until=at)
     assert middle.id not in [r.id for r in until]  # exclusive
     assert store.audit.list(tool=tool, since=at + timedelta(days=1)) == []
-    assert len(store.audit.list(tool=tool, until=at + timedelta(days=1))) == 4
+    assert len(store.audit.list(tool=tool, until=at + timedelta(days=1))) == 5
 
 
 def test_list_since_and_until_on_rows_a_second_apart(fresh: Store) -> None:
