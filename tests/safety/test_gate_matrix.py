@@ -133,7 +133,14 @@ def _set_policy(pa: PaRunner, tools: list[str], policy: str) -> None:
     assert shown.stdout.strip() == policy, shown.stderr
 
 
-def _check(cell: Cell, tool: str, policy: str, before: tuple[Any, ...], audit_before: list[str]) -> list[str]:
+def _check(
+    cell: Cell,
+    tool: str,
+    policy: str,
+    before: tuple[Any, ...],
+    audit_before: list[str],
+    denied_audit: tuple[str, ...] = ("refused",),
+) -> list[str]:
     """The problems of one cell ([] when it behaved)."""
     after = cell.world()
     new_rows = cell.audit(tool)[len(audit_before) :]
@@ -146,7 +153,7 @@ def _check(cell: Cell, tool: str, policy: str, before: tuple[Any, ...], audit_be
     else:
         if after != before:
             problems.append(f"{tool} {policy}: acted: {before} -> {after}")
-        expected = ["refused"] if policy == "deny" else []
+        expected = list(denied_audit) if policy == "deny" else []
         if new_rows != expected:
             problems.append(f"{tool} {policy}: audit {new_rows}")
     return problems
@@ -163,15 +170,17 @@ def test_tools_run_obeys_the_policy_for_every_side_effecting_tool(
     for tool in tools:
         arguments = EXAMPLES[tool](cell)
         before, audit_before = cell.world(), cell.audit(tool)
-        result = pa("tools", "run", tool, "--args", json.dumps(arguments))
+        result = pa("tools", "run", tool, "--args", json.dumps(arguments), timeout=300)
         expected_exit = {"ask": 4, "allow": 0, "deny": 2}[policy]
         if result.returncode != expected_exit:
             problems.append(f"{tool} {policy}: exit {result.returncode}: {result.stderr.strip()[:200]}")
         if policy == "ask" and not re.search(r"pa approve \w+", result.stderr):
             problems.append(f"{tool} ask: no `pa approve ID` in {result.stderr!r}")
-        if policy == "deny" and "denied by policy" not in result.stderr:
+        # A denied tool is not on offer at all: `pa tools run` finds no such tool (a usage error, exit 2),
+        # so no call exists to audit. (In a turn the model may still name it: that call is refused and audited.)
+        if policy == "deny" and result.stderr != f"error: no tool named {tool!r} (see `pa tools list`)\n":
             problems.append(f"{tool} deny: {result.stderr!r}")
-        problems += _check(cell, tool, policy, before, audit_before)
+        problems += _check(cell, tool, policy, before, audit_before, denied_audit=())
     assert problems == []
 
 
@@ -189,7 +198,7 @@ def test_pa_ask_obeys_the_policy_for_every_side_effecting_tool(
         fake_llm.reply_text(thinking(None, (tool, arguments)))
         if policy != "ask":
             fake_llm.reply_text(thinking("Done."))  # the turn goes on after the call ran or was refused
-        result = pa("ask", "--json", f"please use {tool}")
+        result = pa("ask", "--json", f"please use {tool}", timeout=300)
         pending = json.loads(result.stdout).get("pending_approvals", []) if result.stdout.strip() else []
         if policy == "ask":
             if result.returncode != 4 or len(pending) != 1:

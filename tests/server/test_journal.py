@@ -66,3 +66,16 @@ async def test_a_closed_journal_refuses_events(store: Store) -> None:
 
     with pytest.raises(JournalClosed):
         await journal.submit(_session(store), "t", "token", {})
+
+
+async def test_closing_stops_the_writer_task(store: Store) -> None:
+    """No writer is left waiting forever on the loop (it would be destroyed pending at shutdown)."""
+    sid = _session(store)
+    journal = EventJournal(store)
+    await journal.submit(sid, "t", "token", {"text": "x"})
+    writers = [t for t in asyncio.all_tasks() if t.get_name() == "pa-event-journal"]
+    assert len(writers) == 1 and not writers[0].done()  # idle, waiting for the next event
+    await journal.close()
+    assert writers[0].cancelled()
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "pa-event-journal" and not t.done()] == []
+    assert journal.closed is True
