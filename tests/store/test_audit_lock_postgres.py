@@ -48,3 +48,4 @@ def test_an_append_holds_the_chain_lock_until_it_commits(store: Store) -> None:
         event.remove(Session, "after_flush", during_flush)
     assert seen == [False]  # held by the append while it wrote
     assert _try_lock(store) is True  # and released with its commit
+    assert [e.tool for e in store.audit.list()] == ["t"]  # the default paging is valid SQL here too
