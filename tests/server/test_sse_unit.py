@@ -271,4 +271,6 @@ def test_the_stream_routes_document_a_200_event_stream(tmp_path: Any) -> None:
     ]
     assert streams
     for operation in streams:
-        assert "text/event-stream" in operation["responses"]["200"]["content"]
+        documented = operation["responses"]["200"]
+        assert "text/event-stream" in documented["content"]
+        assert "Last-Event-ID" in documented["description"]  # the 200 is the one that says how to resume
