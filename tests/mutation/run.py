@@ -26,10 +26,12 @@ import ast
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -40,24 +42,59 @@ EQUIVALENT_FILE = Path(__file__).with_name("equivalent.md")
 #: The safety core: each module with the tests that stand behind it, fastest first (pytest stops at
 #: the first failure, so most mutants die in the first seconds).
 SAFETY_CORE: dict[str, list[str]] = {
+    # The approval gate: where a turn or `pa tools run` decides to ask, and where a call runs and is audited.
     "pa_cli/tools/policy.py": [
         "tests/tools/test_policy.py",
         "tests/tools/test_registry.py",
         "tests/safety/test_policy_e2e.py",
     ],
+    "pa_cli/agent/tool_step.py": [
+        "tests/agent/test_resume_branches.py",
+        "tests/agent/test_service.py",
+        "tests/safety/test_approval_gate.py",
+    ],
+    "pa_cli/tools/registry.py": [
+        "tests/tools/test_registry.py",
+        "tests/tools/test_execute.py",
+        "tests/agent/test_service.py",
+        "tests/safety/test_approval_gate.py",
+    ],
+    "pa_cli/agent/resume.py": ["tests/agent/test_resume_branches.py", "tests/safety/test_approval_gate.py"],
     "pa_cli/store/repositories/approvals.py": [
         "tests/store/test_approvals.py",
         "tests/store/test_approvals_exact.py",
         "tests/safety/test_approval_gate.py::test_approvals_expire_after_exactly_24_hours_by_default",
     ],
-    "pa_cli/store/repositories/audit.py": ["tests/store/test_audit.py"],
+    "pa_cli/store/repositories/audit.py": [
+        "tests/store/test_audit_exact.py",
+        "tests/store/test_audit.py",
+        "tests/store/test_audit_lock_postgres.py",
+    ],
+    # Secrets and redaction.
     "pa_cli/secrets/base.py": ["tests/secrets", "tests/safety/test_no_leaks.py"],
+    "pa_cli/server/access_log.py": ["tests/server/test_hardening.py"],
+    # Server auth, tokens, OAuth state.
+    "pa_cli/server/auth.py": ["tests/server/test_auth_unit.py", "tests/server/test_auth.py"],
+    "pa_cli/server/oauth_state.py": ["tests/server/test_hardening.py"],
+    "pa_cli/google/oauth.py": ["tests/google/test_oauth.py", "tests/google/test_credentials.py"],
+    # Time zones and calendar planning.
     "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
-    "pa_cli/server/auth.py": ["tests/server/test_auth.py"],
-    "pa_cli/server/sse.py": ["tests/server/test_journal.py", "tests/server/test_slow_client.py"],
-    "pa_cli/agent/resume.py": ["tests/safety/test_approval_gate.py", "tests/agent/test_ask_e2e.py"],
+    "pa_cli/tools/google/calendar_requests.py": ["tests/tools/google/test_calendar_time.py"],
+    "pa_cli/tools/google/calendar_plan.py": [
+        "tests/tools/google/test_calendar_time.py",
+        "tests/tools/google/test_calendar_tools.py",
+        "tests/tools/google/test_calendar_events.py",
+    ],
+    # Streams: the journal stores each event before it is sent; SSE sends and replays them.
+    "pa_cli/server/journal.py": ["tests/server/test_journal.py"],
+    "pa_cli/server/sse.py": [
+        "tests/server/test_sse_unit.py",
+        "tests/server/test_journal.py",
+        "tests/server/test_slow_client.py",
+    ],
 }
 PER_MUTANT_TIMEOUT_S = 300
+PER_TEST_TIMEOUT_S = 60
 
 
 @dataclass
@@ -83,6 +120,9 @@ class ModuleScore:
     equivalent: int = 0
     unchanged: int = 0
     not_run: int = 0
+    elapsed_s: float = 0.0
+    #: (wall, cpu) seconds of each mutant's test run, from tests/mutation/timed.py.
+    runs: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def tested(self) -> int:
@@ -97,6 +137,16 @@ class ModuleScore:
             extra.append(f"{self.not_run} not run (time budget)")
         tail = f"; {', '.join(extra)}" if extra else ""
         return f"{self.module}: {self.killed} killed, {len(self.survived)} survived of {self.tested} ({score}){tail}"
+
+    def timing(self) -> str:
+        if not self.runs:
+            return f"{self.elapsed_s / 60:.1f} min"
+        wall = statistics.median(w for w, _ in self.runs)
+        cpu = [c for _, c in self.runs]
+        return (
+            f"{self.elapsed_s / 60:.1f} min for {len(self.runs)} mutants; per mutant median {wall:.1f} s wall, "
+            f"{statistics.median(cpu):.1f} s CPU; {sum(cpu) / 60:.1f} CPU-min in all"
+        )
 
 
 def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
@@ -192,8 +242,14 @@ def _config(module: str, tests: list[str], workdir: Path) -> Path:
     # Only the plugins these tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the environment):
     # loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds per mutant.
     plugins = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
-    command = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "--no-header", *plugins, *tests])
     path = workdir / (module.replace("/", "_") + ".toml")
+    times = path.with_suffix(".times")
+    timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
+    # A mutant that makes a test hang (a loop that never ends) fails that test after PER_TEST_TIMEOUT_S.
+    command = " ".join(
+        [*timed, "-x", "-q", "--no-header", f"--timeout={PER_TEST_TIMEOUT_S}", *plugins, *tests]
+    )
+    path.with_suffix(".command").write_text(command, encoding="utf-8")
     path.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
@@ -253,9 +309,16 @@ def _collect(db_path: Path, score: ModuleScore) -> None:
 
 
 def run_module(
-    module: str, tests: list[str], copy: Path, env: dict[str, str], changed: set[int] | None, deadline: float
+    module: str,
+    tests: list[str],
+    copy: Path,
+    env: dict[str, str],
+    changed: set[int] | None,
+    deadline: float,
+    estimate: bool = False,
 ) -> ModuleScore:
     score = ModuleScore(module)
+    started = time.monotonic()
     workdir = copy / ".mutation"
     workdir.mkdir(exist_ok=True)
     config = _config(module, tests, workdir)
@@ -264,7 +327,12 @@ def run_module(
     subprocess.run([*cosmic, "init", str(config), str(db_path)], cwd=copy, env=env, check=True)
     _skip(db_path, module, copy, changed, score)
     remaining = deadline - time.monotonic()
-    if remaining > 0:
+    if estimate:
+        # One run of the tests on the unmutated code: the cost of a surviving mutant (the most any
+        # mutant costs; a killed one stops at its first failing test).
+        command = config.with_suffix(".command").read_text(encoding="utf-8").split()
+        subprocess.run(command, cwd=copy, env=env, capture_output=True, timeout=PER_MUTANT_TIMEOUT_S * 4)
+    elif remaining > 0:
         proc = subprocess.Popen(
             [*cosmic, "exec", str(config), str(db_path)], cwd=copy, env=env, start_new_session=True
         )
@@ -274,7 +342,34 @@ def run_module(
             os.killpg(proc.pid, 9)
             proc.wait()
     _collect(db_path, score)
+    score.elapsed_s = time.monotonic() - started
+    times = config.with_suffix(".times")
+    if times.exists():
+        for row in times.read_text(encoding="utf-8").splitlines():
+            wall, cpu, _code = row.split()
+            score.runs.append((float(wall), float(cpu)))
     return score
+
+
+def run_lane(
+    modules: list[str],
+    changed: dict[str, set[int] | None],
+    env: dict[str, str],
+    deadline: float,
+    keep: bool,
+    estimate: bool = False,
+) -> list[ModuleScore]:
+    """Run ``modules`` one after the other in a copy of the repository of their own."""
+    copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
+    try:
+        copy_repository(copy)
+        check_imports_the_copy(copy, env)
+        return [run_module(m, SAFETY_CORE[m], copy, env, changed[m], deadline, estimate) for m in modules]
+    finally:
+        if keep:
+            print(f"mutation: the copy is kept in {copy}")
+        else:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,6 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop starting mutants after this")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 when a module scores below")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its .mutation/ dbs)")
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="count the mutants and time one unmutated test run per module, instead of running them",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="modules run side by side, one copy each (default 2)"
+    )
     args = parser.parse_args(argv)
 
     unknown = [m for m in args.modules if m not in SAFETY_CORE]
@@ -310,22 +413,35 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + (args.max_minutes * 60 if args.max_minutes else 10**9)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("PYTHONPATH", None)
-    copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
-    scores = []
-    try:
-        copy_repository(copy)
-        check_imports_the_copy(copy, env)
-        for module in modules:
-            scores.append(run_module(module, SAFETY_CORE[module], copy, env, changed[module], deadline))
-    finally:
-        if args.keep:
-            print(f"mutation: the copy is kept in {copy}")
-        else:
-            shutil.rmtree(copy, ignore_errors=True)
+    # Lanes of modules, dealt round-robin in SAFETY_CORE's order; each lane mutates its own copy.
+    lanes = [modules[i :: max(1, args.jobs)] for i in range(max(1, args.jobs))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        done = pool.map(
+            lambda lane: run_lane(lane, changed, env, deadline, args.keep, args.estimate),
+            [x for x in lanes if x],
+        )
+        by_module = {score.module: score for lane_scores in done for score in lane_scores}
+    scores = [by_module[m] for m in modules]
     failed = False
-    print("\nmutation testing (cosmic-ray):")
+    print(
+        f"\nmutation testing (cosmic-ray), {(time.monotonic() - started) / 60:.1f} min with {args.jobs} lane(s):"
+    )
+    if args.estimate:
+        total = 0.0
+        for score in scores:
+            cpu = score.runs[0][1] if score.runs else 0.0
+            wall = score.runs[0][0] if score.runs else 0.0
+            total += score.not_run * cpu
+            print(
+                f"  {score.module}: {score.not_run} mutants to run ({score.equivalent} skipped as equivalent); "
+                f"one full test run {wall:.1f} s wall, {cpu:.1f} s CPU: at most {score.not_run * cpu / 60:.1f} CPU-min"
+            )
+        print(f"  at most {total / 60:.1f} CPU-min in all: {total / 120:.1f} min on 2 idle cores")
+        return 0
     for score in scores:
         print("  " + score.line())
+        print("    time: " + score.timing())
         for survivor in score.survived:
             print(f"    survived: line {survivor.line} {survivor.operator}")
             for diff_line in survivor.diff.splitlines():

@@ -66,3 +66,52 @@ async def test_a_closed_journal_refuses_events(store: Store) -> None:
 
     with pytest.raises(JournalClosed):
         await journal.submit(_session(store), "t", "token", {})
+
+
+async def test_closing_stops_the_writer_task(store: Store) -> None:
+    """No writer is left waiting forever on the loop (it would be destroyed pending at shutdown)."""
+    sid = _session(store)
+    journal = EventJournal(store)
+    await journal.submit(sid, "t", "token", {"text": "x"})
+    writers = [t for t in asyncio.all_tasks() if t.get_name() == "pa-event-journal"]
+    assert len(writers) == 1 and not writers[0].done()  # idle, waiting for the next event
+    await journal.close()
+    assert writers[0].cancelled()
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "pa-event-journal" and not t.done()] == []
+    assert journal.closed is True
+
+
+async def test_an_event_queued_during_a_failed_write_is_still_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write fails while another event waits: the writer goes on and stores it, without a new submit."""
+    import threading
+
+    sid = _session(store)
+    journal = EventJournal(store)
+    release, writing = threading.Event(), threading.Event()
+    calls: list[int] = []
+    real = store.events.append_many
+
+    def first_write_fails(events: list[object]) -> list[int]:
+        calls.append(len(events))
+        if len(calls) == 1:
+            writing.set()
+            release.wait(10)
+            raise RuntimeError("disk full")
+        return real(events)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.events, "append_many", first_write_fails)
+    try:
+        first = journal.submit(sid, "t", "token", {"text": "lost"})
+        assert await asyncio.to_thread(writing.wait, 10)  # the writer took the first event and writes it
+        second = journal.submit(sid, "t", "token", {"text": "kept"})
+        release.set()
+        with pytest.raises(RuntimeError):
+            await first
+        event_id = await asyncio.wait_for(second, 30)
+    finally:
+        release.set()
+        await journal.close()
+    assert [(e.id, e.data["text"]) for e in store.events.after(sid, "t", 0)] == [(event_id, "kept")]
+    assert calls == [1, 1]

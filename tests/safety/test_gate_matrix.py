@@ -1,0 +1,213 @@
+"""Every side-effecting tool of the registry x every policy (ask, allow, deny) x `pa tools run` / `pa ask`.
+
+The tools are read from the registry (``ToolRegistry.load``), not listed by hand: a side-effecting tool
+added tomorrow enters the matrix at once (and fails ``test_every_side_effecting_tool_has_an_example``
+until it is given example arguments and a way to see its effect). Each cell runs the real `pa` in a
+subprocess against the fake Google on loopback, with the policy written to config.toml as
+`pa config set` writes it, and checks the effect exactly: absent for ask (the call waits, exit 4) and
+deny (refused and audited ``refused``), present once for allow (audited begin and close).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pa_cli.testing.fake_google import FakeGoogle
+from pa_cli.testing.fake_llm import FakeLLM
+from tests.agent.scripts import thinking
+from tests.conftest import PaRunner
+from tests.google.test_cli_e2e import authorize
+
+POLICIES = ("ask", "allow", "deny")
+
+
+def side_effecting_tools() -> list[str]:
+    from pa_cli.config import load_settings
+    from pa_cli.tools.registry import ToolRegistry
+
+    registry = ToolRegistry.load(load_settings(), include_mcp=False)
+    return sorted(t.name for t in registry.all() if t.side_effect)
+
+
+def _start() -> datetime:
+    return (datetime.now(UTC) + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+class Cell:
+    """How to call one tool, and how to see whether it acted (before/after snapshots of the world)."""
+
+    def __init__(self, google: FakeGoogle, pa_home: Path) -> None:
+        self.google = google
+        self.pa_home = pa_home
+
+    def arguments(self, tool: str) -> dict[str, Any]:
+        start = _start()
+        if tool == "system_prompt_update":
+            return {"text": "Matrix prompt."}
+        if tool == "calendar_create_event":
+            return {
+                "summary": "Matrix meeting",
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1)).isoformat(),
+            }
+        if tool in ("calendar_update_event", "calendar_delete_event"):
+            kept = self.google.add_event("Matrix target", start, start + timedelta(hours=1))
+            return {
+                "event_id": kept["id"],
+                **({"summary": "Renamed"} if tool == "calendar_update_event" else {}),
+            }
+        if tool == "gmail_send":
+            return {"to": ["boss@example.com"], "subject": "Matrix", "body": "Numbers."}
+        raise KeyError(tool)
+
+    def world(self) -> tuple[Any, ...]:
+        """Everything a side effect could change: Google writes, mail sent, the system prompt."""
+        writes = [
+            (r.method, r.path)
+            for r in self.google.api_requests
+            if r.method != "GET" and r.path.startswith(("/gmail/", "/calendar/"))
+        ]
+        with self._db() as db:
+            prompt = db.execute("SELECT system_prompt FROM agent_configs").fetchall()
+        return (tuple(writes), len(self.google.sent), tuple(prompt))
+
+    def audit(self, tool: str) -> list[str]:
+        with self._db() as db:
+            rows = db.execute("SELECT outcome FROM audit_log WHERE tool = ? ORDER BY id", (tool,)).fetchall()
+        return [r[0] for r in rows]
+
+    def _db(self) -> sqlite3.Connection:
+        found = list(self.pa_home.rglob("pa.db"))
+        assert len(found) == 1, found
+        return sqlite3.connect(found[0])
+
+
+EXAMPLES: dict[str, Callable[[Cell], dict[str, Any]]] = {
+    name: (lambda cell, name=name: cell.arguments(name))  # type: ignore[misc]
+    for name in (
+        "system_prompt_update",
+        "calendar_create_event",
+        "calendar_update_event",
+        "calendar_delete_event",
+        "gmail_send",
+    )
+}
+
+
+def test_every_side_effecting_tool_has_an_example() -> None:
+    tools = side_effecting_tools()
+    assert len(tools) >= 5
+    assert set(tools) <= set(EXAMPLES), (
+        f"give these tools example arguments here: {set(tools) - set(EXAMPLES)}"
+    )
+
+
+@pytest.fixture
+def cell(fake_google_env: FakeGoogle, fake_llm: FakeLLM, pa: PaRunner, pa_home: Path, tmp_path: Path) -> Cell:
+    pa.extra_env.update(fake_llm.env())
+    pa.extra_env.update({"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "matrix-passphrase"})
+    secrets_file = fake_google_env.client_secrets_json(tmp_path / "client_secret.json")
+    assert pa("tools", "setup", "google", "--client-secrets", str(secrets_file)).returncode == 0
+    authorize(pa, fake_google_env, "calendar")
+    authorize(pa, fake_google_env, "gmail")
+    return Cell(fake_google_env, pa_home)
+
+
+def _set_policy(pa: PaRunner, tools: list[str], policy: str) -> None:
+    """What `pa config set tools.policy.TOOL POLICY` does (its own function), without a process per key."""
+    from pa_cli.config import load_settings
+    from pa_cli.config_edit import set_config_value
+
+    paths = load_settings(environ=pa.env()).app_paths
+    for tool in tools:
+        set_config_value(paths, f"tools.policy.{tool}", policy)
+    shown = pa("config", "get", f"tools.policy.{tools[0]}")
+    assert shown.stdout.strip() == policy, shown.stderr
+
+
+def _check(
+    cell: Cell,
+    tool: str,
+    policy: str,
+    before: tuple[Any, ...],
+    audit_before: list[str],
+    denied_audit: tuple[str, ...] = ("refused",),
+) -> list[str]:
+    """The problems of one cell ([] when it behaved)."""
+    after = cell.world()
+    new_rows = cell.audit(tool)[len(audit_before) :]
+    problems = []
+    if policy == "allow":
+        if after == before:
+            problems.append(f"{tool} allow: no effect")
+        if new_rows != ["executing", "executed"]:
+            problems.append(f"{tool} allow: audit {new_rows}")
+    else:
+        if after != before:
+            problems.append(f"{tool} {policy}: acted: {before} -> {after}")
+        expected = list(denied_audit) if policy == "deny" else []
+        if new_rows != expected:
+            problems.append(f"{tool} {policy}: audit {new_rows}")
+    return problems
+
+
+@pytest.mark.timeout(900)  # a dozen `pa` processes; slow on a loaded machine
+@pytest.mark.parametrize("policy", POLICIES)
+def test_tools_run_obeys_the_policy_for_every_side_effecting_tool(
+    cell: Cell, pa: PaRunner, policy: str
+) -> None:
+    tools = side_effecting_tools()
+    _set_policy(pa, tools, policy)
+    problems: list[str] = []
+    for tool in tools:
+        arguments = EXAMPLES[tool](cell)
+        before, audit_before = cell.world(), cell.audit(tool)
+        result = pa("tools", "run", tool, "--args", json.dumps(arguments), timeout=300)
+        expected_exit = {"ask": 4, "allow": 0, "deny": 2}[policy]
+        if result.returncode != expected_exit:
+            problems.append(f"{tool} {policy}: exit {result.returncode}: {result.stderr.strip()[:200]}")
+        if policy == "ask" and not re.search(r"pa approve \w+", result.stderr):
+            problems.append(f"{tool} ask: no `pa approve ID` in {result.stderr!r}")
+        # A denied tool is not on offer at all: `pa tools run` finds no such tool (a usage error, exit 2),
+        # so no call exists to audit. (In a turn the model may still name it: that call is refused and audited.)
+        if policy == "deny" and result.stderr != f"error: no tool named {tool!r} (see `pa tools list`)\n":
+            problems.append(f"{tool} deny: {result.stderr!r}")
+        problems += _check(cell, tool, policy, before, audit_before, denied_audit=())
+    assert problems == []
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("policy", POLICIES)
+def test_pa_ask_obeys_the_policy_for_every_side_effecting_tool(
+    cell: Cell, pa: PaRunner, fake_llm: FakeLLM, policy: str
+) -> None:
+    tools = side_effecting_tools()
+    _set_policy(pa, tools, policy)
+    problems: list[str] = []
+    for tool in tools:
+        arguments = EXAMPLES[tool](cell)
+        before, audit_before = cell.world(), cell.audit(tool)
+        fake_llm.reply_text(thinking(None, (tool, arguments)))
+        if policy != "ask":
+            fake_llm.reply_text(thinking("Done."))  # the turn goes on after the call ran or was refused
+        result = pa("ask", "--json", f"please use {tool}", timeout=300)
+        pending = json.loads(result.stdout).get("pending_approvals", []) if result.stdout.strip() else []
+        if policy == "ask":
+            if result.returncode != 4 or len(pending) != 1:
+                problems.append(
+                    f"{tool} ask: exit {result.returncode}, pending {pending}: {result.stderr[:200]}"
+                )
+        elif result.returncode != 0 or pending:
+            problems.append(
+                f"{tool} {policy}: exit {result.returncode}, pending {pending}: {result.stderr[:200]}"
+            )
+        problems += _check(cell, tool, policy, before, audit_before)
+    assert problems == []
