@@ -74,6 +74,8 @@ class TurnState:
     enabled_tools: frozenset[str] | None = None
     #: Why untrusted content is in the model's context (from the session's history and this turn).
     taint: list[str] = field(default_factory=list)
+    #: The plan read before the store opened (the light read path); used by the first step only.
+    initial_plan: list[dict[str, Any]] | None = None
     #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
     step_taint: list[str] = field(default_factory=list)
 
