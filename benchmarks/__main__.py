@@ -7,7 +7,16 @@ import json
 import sys
 import time
 
-BENCHMARKS = ["bench_startup", "bench_fts", "bench_agent", "bench_dead_endpoint", "bench_tui", "bench_server"]
+BENCHMARKS = [
+    "bench_startup",
+    "bench_vs_llm",
+    "bench_chat_screen",
+    "bench_fts",
+    "bench_agent",
+    "bench_dead_endpoint",
+    "bench_tui",
+    "bench_server",
+]
 
 
 def main(argv: list[str]) -> int:
