@@ -268,6 +268,7 @@ class AgentService:
         )
         state.taint = early.taint
         state.initial_plan = early.plan
+        state.store_ready = lambda: asyncio.wrap_future(written)
         state.tool_specs = tool_specs(
             self.registry, self.settings, None, early.user_id, state.enabled_tools, grants=early.grants
         )
