@@ -268,7 +268,13 @@ class AgentService:
         )
         state.taint = early.taint
         state.initial_plan = early.plan
-        state.store_ready = lambda: asyncio.wrap_future(written)
+        opening = self._opening
+
+        def store_ready() -> asyncio.Future[Store]:
+            opening.start()  # normally started when the request went out; never wait for nothing
+            return asyncio.wrap_future(written)
+
+        state.store_ready = store_ready
         state.tool_specs = tool_specs(
             self.registry, self.settings, None, early.user_id, state.enabled_tools, grants=early.grants
         )
