@@ -9,6 +9,8 @@ import time
 
 BENCHMARKS = [
     "bench_startup",
+    "bench_vs_llm",
+    "bench_chat_screen",
     "bench_fts",
     "bench_agent",
     "bench_dead_endpoint",

@@ -70,3 +70,12 @@ class NotAvailableYet(PaError):
     """A command that a later release of pa implements."""
 
     code = "not_available"
+
+
+class ToolError(PaError):
+    """A tool failed in a way the LLM (and user) should be told about.
+
+    Defined here, not in ``tools.base`` (which re-exports it), so that ``google`` can raise it
+    without importing the layer above it."""
+
+    code = "tool_error"

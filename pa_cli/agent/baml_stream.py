@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 #: How long a cancelled or failed consumer waits for the aborted request to wind down.
 ABORT_GRACE_SECONDS = 5.0
+#: Called (once per request, on the loop) as soon as a request is handed to BAML's runtime, which
+#: sends it from its own threads: the caller may now do CPU work without delaying the request
+#: (``pa ask`` opens its store then). Set per turn in the turn task's context.
+on_request_sent: ContextVar[Callable[[], None] | None] = ContextVar("on_request_sent", default=None)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,10 @@ async def drive(
     ffi = parts.ffi.on_event(latest.offer if on_partial is not None else None)
     done: asyncio.Future[Any] = asyncio.ensure_future(ffi.done(parts.ctx))
     done.add_done_callback(lambda _: latest.ready.set())
+    sys.audit("pa.llm.request_sent")  # for import-order checks (tests/test_import_contracts.py)
+    sent = on_request_sent.get()
+    if sent is not None:
+        sent()
     try:
         while not done.done():
             await latest.ready.wait()

@@ -13,10 +13,15 @@ if TYPE_CHECKING:
 
 
 def tool_availability(
-    tools: Iterable[Tool], settings: Settings, store: Store, user_id: int
+    tools: Iterable[Tool],
+    settings: Settings,
+    store: Store | None,
+    user_id: int,
+    grants: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, tuple[bool, str | None]]:
-    """(authorized, note) by tool name. Stored grant metadata only (one query): no network, no keyring."""
-    grants: dict[str, frozenset[str]] | None = None
+    """(authorized, note) by tool name. Stored grant metadata only (one query): no network, no keyring.
+
+    ``grants`` (service -> scopes) when the caller read them already (the light read path)."""
     result: dict[str, tuple[bool, str | None]] = {}
     for tool in tools:
         if tool.service is None:
@@ -25,6 +30,8 @@ def tool_availability(
         from pa_cli.google.credentials import grant_covers, grants_by_service
 
         if grants is None:
+            if store is None:
+                raise ValueError("tool_availability needs a store or the grants")
             grants = grants_by_service(store, user_id)
         if grant_covers(settings, tool.service, grants.get(tool.service)):
             result[tool.name] = (True, None)

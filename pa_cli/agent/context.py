@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
@@ -65,11 +65,18 @@ def load_history_and_taint(
     of that turn (its answer was written with the content in view): the history is tainted while
     any message of such a turn is still among the ones the LLM is shown.
     """
+    return history_of_messages(store.messages.list(session_id), before_turn=before_turn)
+
+
+def history_of_messages(
+    messages: Iterable[Any], *, before_turn: str | None = None
+) -> tuple[list[HistoryItem], list[str]]:
+    """``load_history_and_taint`` on messages read already (``store.Message`` or the light read's rows)."""
     from pa_cli.agent.llm import HistoryItem
 
     taint_of_turn: dict[str, list[str]] = {}
     shown: list[tuple[HistoryItem, str | None]] = []
-    for message in store.messages.list(session_id):
+    for message in messages:
         data = message.data or {}
         turn = data.get("turn_id")
         if before_turn is not None and turn == before_turn:
@@ -101,17 +108,20 @@ def load_history_and_taint(
 def tool_specs(
     registry: ToolRegistry,
     settings: Settings,
-    store: Store,
+    store: Store | None,
     user_id: int,
     enabled_tools: Collection[str] | None = None,
+    grants: dict[str, frozenset[str]] | None = None,
 ) -> list[ToolSpec]:
-    """The tools offered to the LLM: the registry's, limited to ``enabled_tools`` when the user set them."""
+    """The tools offered to the LLM: the registry's, limited to ``enabled_tools`` when the user set them.
+
+    ``store`` may be None when ``grants`` (service -> scopes) were read already."""
     from pa_cli.agent.catalog import tool_availability
     from pa_cli.agent.llm import ToolSpec
 
     specs = []
     tools = [t for t in registry.all() if enabled_tools is None or t.name in enabled_tools]
-    availability = tool_availability(tools, settings, store, user_id)
+    availability = tool_availability(tools, settings, store, user_id, grants)
     for tool in tools:
         available, note = availability[tool.name]
         specs.append(
@@ -147,6 +157,14 @@ def turn_skills(state: TurnState) -> list[tuple[str, str]]:
     return state.skills
 
 
+def turn_plan(state: TurnState) -> list[dict[str, Any]]:
+    """The session's plan; the first step of a turn uses the one read before the store opened."""
+    if state.initial_plan is not None:
+        plan, state.initial_plan = state.initial_plan, None
+        return plan
+    return state.store.plans.get(state.session_id)
+
+
 def build_turn_context(state: TurnState) -> TurnContext:
     from pa_cli.agent.llm import TurnContext
 
@@ -158,7 +176,7 @@ def build_turn_context(state: TurnState) -> TurnContext:
         timezone=zone.key,
         tools=turn_tool_specs(state),
         history=state.history,
-        plan=state.store.plans.get(state.session_id),
+        plan=turn_plan(state),
         user_message=state.user_message,
         attached_context=state.attached_context,
         tool_outcomes=list(state.outcomes),

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from pa_cli.agent.events import Error, Event, SessionStarted, Waiting
 from pa_cli.agent.state import Approver, TurnState
@@ -23,9 +26,11 @@ from pa_cli.errors import PaError, UsageError
 if TYPE_CHECKING:
     from pocketflow import AsyncFlow
 
+    from pa_cli.agent.early import EarlyTurn
     from pa_cli.agent.llm import AssistantLLM
     from pa_cli.config import Settings
     from pa_cli.store import Store
+    from pa_cli.store.deferred import StoreOpening
     from pa_cli.tools.base import ToolGuard
     from pa_cli.tools.registry import ToolRegistry
 
@@ -33,33 +38,65 @@ log = logging.getLogger(__name__)
 _END = object()
 
 
+@dataclass
+class _BegunTurn:
+    user_id: int
+    session_id: str
+    resumed: bool
+    turn_id: str
+    history: list[Any]
+    taint: list[str]
+    config: tuple[str | None, list[str] | None]
+    tool_specs: list[Any]
+    plan: list[dict[str, Any]]
+
+
 class AgentService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: Store | StoreOpening,
         registry: ToolRegistry,
         *,
         llm_factory: Callable[[], AssistantLLM] | None = None,
         tool_guard: ToolGuard | None = None,
     ) -> None:
-        """``tool_guard`` runs before every tool call of every turn (the server's per-device limit)."""
+        """``tool_guard`` runs before every tool call of every turn (the server's per-device limit).
+
+        ``store`` may be a ``StoreOpening`` (the store opening in a background thread): a turn
+        then sends its first LLM request from a light read of the database meanwhile."""
         from pa_cli.agent.flow import build_flow
+        from pa_cli.store.deferred import StoreOpening
 
         self.settings = settings
-        self.store = store
+        self._opening = store if isinstance(store, StoreOpening) else None
+        self._store: Store | None = None if isinstance(store, StoreOpening) else store
         self.registry = registry
         self._llm_factory = llm_factory or self._default_llm
         self._tool_guard = tool_guard
         self._flow: AsyncFlow = build_flow()
 
     @classmethod
-    def open(cls, settings: Settings) -> AgentService:
-        from pa_cli.store import open_store
+    def open(cls, settings: Settings, *, in_background: bool = False) -> AgentService:
+        """``in_background``: open the store on a thread while the first turn starts (``pa ask``)."""
         from pa_cli.tools.registry import ToolRegistry
+
+        if in_background:
+            from pa_cli.store.deferred import StoreOpening
+
+            # Started by the first turn once its request is sent (or by the first use of ``store``).
+            return cls(settings, StoreOpening(settings, start=False), ToolRegistry.load(settings))
+        from pa_cli.store import open_store
 
         store = open_store(settings)
         return cls(settings, store, ToolRegistry.load(settings))
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            assert self._opening is not None
+            self._store = self._opening.result()
+        return self._store
 
     def _default_llm(self) -> AssistantLLM:
         from pa_cli.agent.llm import AssistantLLM
@@ -88,10 +125,50 @@ class AgentService:
         ``unattended``: no person is present (a routine): every side effect becomes a pending
         approval whatever the policy, and ``approver`` is never asked.
         """
-        from pa_cli.agent.context import load_history_and_taint
-
         if not message.strip():
             raise UsageError("the message is empty")
+        early = None if unattended else self._early_turn(message, session_id, continue_last, user_id)
+        if early is not None:
+            async with aclosing(self._run_early(early, context, approver, frontend, client_id)) as events:
+                async for event in events:
+                    yield event
+            return
+        # The set-up's database work runs on a worker thread: on the server, 200 turns starting
+        # together must not hold the event loop that carries the other turns' tokens.
+        turn = await asyncio.to_thread(self._begin_turn, message, session_id, continue_last, context, user_id)
+        state, queue = self._state(
+            turn.user_id,
+            turn.session_id,
+            turn.turn_id,
+            message,
+            context,
+            turn.history,
+            approver,
+            frontend,
+            client_id,
+            config=turn.config,
+        )
+        state.taint = turn.taint
+        state.tool_specs = turn.tool_specs
+        state.initial_plan = turn.plan
+        state.unattended = unattended
+        await asyncio.to_thread(self._recall, state)
+        started = SessionStarted(session_id=turn.session_id, turn_id=turn.turn_id, resumed=turn.resumed)
+        async with aclosing(self._drive(state, queue, started)) as events:
+            async for event in events:
+                yield event
+
+    def _begin_turn(
+        self,
+        message: str,
+        session_id: str | None,
+        continue_last: bool,
+        context: str | None,
+        user_id: int | None,
+    ) -> _BegunTurn:
+        """The turn's session and user message written, and everything its first LLM request reads."""
+        from pa_cli.agent.context import load_history_and_taint, tool_specs
+
         uid = user_id if user_id is not None else self.store.users.local_user().id
         session, resumed = self._session_for(uid, session_id, continue_last, message)
         turn_id = uuid.uuid4().hex
@@ -102,16 +179,19 @@ class AgentService:
             message,
             data={"turn_id": turn_id, **({"context": context} if context else {})},
         )
-        state, queue = self._state(
-            uid, session.id, turn_id, message, context, history, approver, frontend, client_id
+        config = self.store.agent_configs.get(uid)
+        enabled = None if config.enabled_tools is None else frozenset(config.enabled_tools)
+        return _BegunTurn(
+            user_id=uid,
+            session_id=session.id,
+            resumed=resumed,
+            turn_id=turn_id,
+            history=history,
+            taint=taint,
+            config=(config.system_prompt, config.enabled_tools),
+            tool_specs=tool_specs(self.registry, self.settings, self.store, uid, enabled),
+            plan=self.store.plans.get(session.id),
         )
-        state.taint = taint
-        state.unattended = unattended
-        self._recall(state)
-        started = SessionStarted(session_id=session.id, turn_id=turn_id, resumed=resumed)
-        async with aclosing(self._drive(state, queue, started)) as events:
-            async for event in events:
-                yield event
 
     async def resume(
         self,
@@ -153,6 +233,69 @@ class AgentService:
         self._recall(state)
         started = SessionStarted(session_id=session_id, turn_id=plan.turn_id, resumed=True)
         async with aclosing(self._drive(state, queue, started, resume=plan)) as events:
+            async for event in events:
+                yield event
+
+    # --- a turn started before the store is open ---------------------------------------
+
+    def _early_turn(
+        self, message: str, session_id: str | None, continue_last: bool, user_id: int | None
+    ) -> EarlyTurn | None:
+        """What the first LLM request needs, read without the ORM, while the store still opens."""
+        if self._opening is None or self._opening.future.done() or session_id or user_id is not None:
+            return None
+        from pa_cli.agent.early import read_early_turn
+
+        return read_early_turn(self.settings, message, continue_last=continue_last)
+
+    async def _run_early(
+        self,
+        early: EarlyTurn,
+        context: str | None,
+        approver: Approver | None,
+        frontend: str,
+        client_id: str | None,
+    ) -> AsyncGenerator[Event, None]:
+        """The turn's request goes out now; its session and user message are written as soon as the
+        store is open, and no event reaches the front-end before they are (kill -9 loses nothing)."""
+        from pa_cli.agent.context import tool_specs
+        from pa_cli.memory.recall import as_notes
+        from pa_cli.store.deferred import Deferred
+
+        assert self._opening is not None
+        turn_id = uuid.uuid4().hex
+        written = early.write_in_background(self._opening, turn_id, context)
+        state, queue = self._state(
+            early.user_id,
+            early.session_id,
+            turn_id,
+            early.message,
+            context,
+            early.history,
+            approver,
+            frontend,
+            client_id,
+            store=cast("Store", Deferred(written)),
+            config=(early.system_prompt, early.enabled_tools),
+        )
+        state.taint = early.taint
+        state.initial_plan = early.plan
+        state.memories, memory_taint = as_notes(early.memories)
+        state.add_taint(memory_taint)
+        opening = self._opening
+
+        def store_ready() -> asyncio.Future[Store]:
+            opening.start()  # normally started when the request went out; never wait for nothing
+            return asyncio.wrap_future(written)
+
+        state.store_ready = store_ready
+        state.tool_specs = tool_specs(
+            self.registry, self.settings, None, early.user_id, state.enabled_tools, grants=early.grants
+        )
+        started = SessionStarted(session_id=early.session_id, turn_id=turn_id, resumed=early.resumed)
+        async with aclosing(
+            self._drive(state, queue, started, written=written, opening=self._opening)
+        ) as events:
             async for event in events:
                 yield event
 
@@ -210,10 +353,17 @@ class AgentService:
         approver: Approver | None,
         frontend: str,
         client_id: str | None,
+        *,
+        store: Store | None = None,
+        config: tuple[str | None, list[str] | None] | None = None,
     ) -> tuple[TurnState, asyncio.Queue[object]]:
+        """``store`` and ``config`` (system prompt, enabled tools) when the turn has them already."""
         from pa_cli.agent.context import DEFAULT_SYSTEM_PROMPT
 
-        config = self.store.agent_configs.get(user_id)
+        if config is None:
+            stored = self.store.agent_configs.get(user_id)
+            config = (stored.system_prompt, stored.enabled_tools)
+        system_prompt, enabled_tools = config
         queue: asyncio.Queue[object] = asyncio.Queue()
 
         async def emit(event: Event) -> None:
@@ -227,7 +377,7 @@ class AgentService:
 
         state = TurnState(
             settings=self.settings,
-            store=self.store,
+            store=store if store is not None else self.store,
             registry=self.registry,
             llm=llm,
             emit=emit,
@@ -235,23 +385,42 @@ class AgentService:
             session_id=session_id,
             turn_id=turn_id,
             user_message=message,
-            system_prompt=config.system_prompt or DEFAULT_SYSTEM_PROMPT,
+            system_prompt=system_prompt or DEFAULT_SYSTEM_PROMPT,
             history=history,
             attached_context=context,
             approver=approver,
             frontend=frontend,
             client_id=client_id,
             tool_guard=self._tool_guard,
-            enabled_tools=None if config.enabled_tools is None else frozenset(config.enabled_tools),
+            enabled_tools=None if enabled_tools is None else frozenset(enabled_tools),
         )
         return state, queue
 
     async def _drive(
-        self, state: TurnState, queue: asyncio.Queue[object], first: Event, resume: Any = None
+        self,
+        state: TurnState,
+        queue: asyncio.Queue[object],
+        first: Event,
+        resume: Any = None,
+        *,
+        written: Future[Store] | None = None,
+        opening: StoreOpening | None = None,
     ) -> AsyncGenerator[Event, None]:
+        """``written``: the turn's first writes, made meanwhile; events wait for them.
+        ``opening``: the store to open once the turn's first LLM request is on its way (or the
+        turn ended without one)."""
         await queue.put(first)
-        task = asyncio.create_task(self._run_flow(state, queue, resume))
+        context = contextvars.copy_context()
+        if opening is not None:
+            from pa_cli.agent.baml_stream import on_request_sent
+
+            context.run(on_request_sent.set, opening.start)
+        task = asyncio.create_task(self._run_flow(state, queue, resume), context=context)
+        if opening is not None:
+            task.add_done_callback(lambda _: opening.start())
         try:
+            if written is not None:
+                await asyncio.wrap_future(written)
             while True:
                 item = await queue.get()
                 if item is _END:
@@ -285,8 +454,12 @@ class AgentService:
             await queue.put(_END)
 
     def _keep_partial(self, state: TurnState) -> None:
+        from pa_cli.store.deferred import Deferred
+
         if state.finished or not state.answer:
             return
+        if isinstance(state.store, Deferred) and state.store.failed:
+            return  # the user's message could not be written: there is no turn to keep a part of
         state.finished = True
         state.store.messages.add(
             state.session_id, "assistant", state.answer, status="incomplete", data={"turn_id": state.turn_id}

@@ -69,7 +69,7 @@ async def _ask(
 ) -> int:
     from pa_cli.cli.render import TurnPrinter
 
-    service = _service()
+    service = _service(store_in_background=True)  # the LLM request need not wait for the ORM
     printer = TurnPrinter(
         tty=runtime.stdout_is_tty(), stream=stream, as_json=as_json, status_tty=_stderr_is_tty()
     )
@@ -96,10 +96,10 @@ async def _decide(approval_id: str, approved: bool, as_json: bool) -> int:
     return await _consume(events, printer)
 
 
-def _service() -> AgentService:
+def _service(*, store_in_background: bool = False) -> AgentService:
     from pa_cli.agent.service import AgentService
 
-    return AgentService.open(runtime.load())
+    return AgentService.open(runtime.load(), in_background=store_in_background)
 
 
 def _approver(printer: TurnPrinter, yes: bool) -> Approver | None:

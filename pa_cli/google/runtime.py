@@ -46,7 +46,7 @@ def secrets_for(ctx: ToolContext) -> SecretsLike:
 
 
 def _tool_error(message: str) -> PaError:
-    from pa_cli.tools.base import ToolError
+    from pa_cli.errors import ToolError
 
     return ToolError(message)
 

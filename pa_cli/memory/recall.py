@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from pa_cli.agent.llm_types import MemoryNote
     from pa_cli.config import Settings
     from pa_cli.store import Store
-    from pa_cli.store.repositories.memories import RecalledMemory
+    from pa_cli.store.fts import RecalledMemory
+    from pa_cli.store.light import LightReader
 
 #: Tokens a prompt line costs beyond its text: the id in brackets, the newline.
 LINE_OVERHEAD_TOKENS = 6
@@ -44,15 +45,29 @@ def recall(settings: Settings, store: Store, user_id: int, message: str) -> list
     return within_budget(store.memories.recall(user_id, key_words(message)), settings.memory.recall_limit)
 
 
+def recall_light(settings: Settings, reader: LightReader, user_id: int, message: str) -> list[RecalledMemory]:
+    """``recall`` through the light read path (stdlib sqlite3), for a turn whose store still opens."""
+    if not settings.memory.enabled or settings.memory.recall_limit <= 0:
+        return []
+    from pa_cli.memory.words import key_words
+
+    return within_budget(reader.recall(user_id, key_words(message)), settings.memory.recall_limit)
+
+
 def recall_notes(
     settings: Settings, store: Store, user_id: int, message: str
 ) -> tuple[list[MemoryNote], list[str]]:
     """The recalled facts as the model sees them, and the taint they bring (untrusted facts)."""
-    from pa_cli.agent.llm_types import MemoryNote
-
     found = recall(settings, store, user_id, message)
     if found:
         store.memories.touch(m.id for m in found)
+    return as_notes(found)
+
+
+def as_notes(found: Sequence[RecalledMemory]) -> tuple[list[MemoryNote], list[str]]:
+    """The facts as the model sees them, and the taint the untrusted ones bring to the turn."""
+    from pa_cli.agent.llm_types import MemoryNote
+
     notes = [MemoryNote(id=m.id, text=m.text, untrusted=m.taint is not None) for m in found]
     taint = [
         f"a remembered fact [{m.id}] was saved from untrusted content ({m.taint})" for m in found if m.taint

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pa_cli.errors import StoreError
 from pa_cli.store.engine import WRITE_OPTION, redact_url
-from pa_cli.store.models import FTS_TABLE, MEMORY_FTS_TABLE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -59,6 +58,8 @@ def head_revision() -> str | None:
 
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
     """Alembic filter: the FTS5 indexes and their shadow tables are not models."""
+    from pa_cli.store.models import FTS_TABLE, MEMORY_FTS_TABLE  # here: the head check must not load the ORM
+
     return not (type_ == "table" and name is not None and name.startswith((FTS_TABLE, MEMORY_FTS_TABLE)))
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from pa_cli.errors import PaError
+from pa_cli.errors import ToolError as ToolError  # its home is errors (google raises it too)
 
 if TYPE_CHECKING:
     from pa_cli.config import Settings
@@ -82,12 +82,6 @@ class PreparedCall:
     preview: str
     #: The resolved request (JSON-serialisable), stored with the approval and handed back to run_prepared.
     frozen: dict[str, Any] | None = None
-
-
-class ToolError(PaError):
-    """A tool failed in a way the LLM (and user) should be told about."""
-
-    code = "tool_error"
 
 
 #: Called before a tool runs (e.g. the server's per-device limit); raise ToolError to refuse the call.

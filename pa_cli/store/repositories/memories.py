@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -26,12 +25,19 @@ from sqlmodel import col, select
 
 from pa_cli.errors import NotFoundError
 from pa_cli.store.db import Database
+from pa_cli.store.fts import (
+    FTS_RECALL_SQL,
+    PINNED_RECALL_SQL,
+    RECALL_CANDIDATES,
+    RecalledMemory,
+    any_word_fts_query,
+    fts_query,
+    merge_recalled,
+    query_terms,
+)
 from pa_cli.store.models import Memory
-from pa_cli.store.repositories.messages import fts_query, query_terms
 from pa_cli.store.types import utcnow
 
-#: How many FTS hits recall reads before the token budget picks among them.
-RECALL_CANDIDATES: Final = 24
 MAX_MEMORY_CHARS: Final = 1_000
 
 _FTS_SEARCH = text(
@@ -41,41 +47,6 @@ _FTS_SEARCH = text(
     ORDER BY rank LIMIT :limit
     """
 )
-
-# FTS hits (rank) and pinned facts (rank NULL) in one statement; duplicates are merged by the caller.
-_FTS_RECALL = text(
-    """
-    SELECT m.id, m.text, m.pinned, m.taint, h.rank
-    FROM (
-        SELECT rowid AS seq, rank FROM memories_fts
-        WHERE memories_fts MATCH :query AND user_id = :user_id
-        ORDER BY rank LIMIT :limit
-    ) AS h JOIN memories AS m ON m.seq = h.seq
-    UNION ALL
-    SELECT id, text, pinned, taint, NULL FROM memories WHERE user_id = :user_id AND pinned = 1
-    """
-)
-_PINNED_RECALL = text(
-    "SELECT id, text, pinned, taint, NULL FROM memories WHERE user_id = :user_id AND pinned"
-)
-
-
-@dataclass(frozen=True)
-class RecalledMemory:
-    """A memory as recall reads it: what the prompt shows, and whether it carries an untrusted mark."""
-
-    id: str
-    text: str
-    pinned: bool
-    taint: str | None
-    #: Position among the matches (0 best); None for a pinned fact the message did not match.
-    rank: int | None
-
-
-def any_word_fts_query(words: Sequence[str]) -> str | None:
-    """An FTS5 query matching rows that contain any of ``words`` (each quoted)."""
-    parts = [p for p in (fts_query(w.rstrip("*")) for w in words) if p]
-    return " OR ".join(parts) or None
 
 
 def new_memory_id() -> str:
@@ -272,11 +243,11 @@ class MemoryRepository:
             match = any_word_fts_query(words)
             with self._db.engine.connect() as conn:
                 if match is None:
-                    rows = conn.execute(_PINNED_RECALL, {"user_id": user_id}).all()
+                    rows = conn.execute(text(PINNED_RECALL_SQL), {"user_id": user_id}).all()
                 else:
                     params = {"query": match, "user_id": user_id, "limit": limit}
-                    rows = conn.execute(_FTS_RECALL, params).all()
-            return _merge([(str(r[0]), str(r[1]), bool(r[2]), r[3], r[4]) for r in rows])
+                    rows = conn.execute(text(FTS_RECALL_SQL), params).all()
+            return merge_recalled([(str(r[0]), str(r[1]), bool(r[2]), r[3], r[4]) for r in rows])
         return self._recall_like(user_id, words, limit)
 
     def _recall_like(self, user_id: int, words: Sequence[str], limit: int) -> builtins.list[RecalledMemory]:
@@ -302,7 +273,7 @@ class MemoryRepository:
         with self._db.engine.connect() as conn:
             for statement in statements:
                 rows.extend((str(r[0]), str(r[1]), bool(r[2]), r[3], r[4]) for r in conn.execute(statement))
-        return _merge(rows)
+        return merge_recalled(rows)
 
 
 def _contains(term: str) -> Any:
@@ -315,16 +286,3 @@ def _any_word_score(terms: builtins.list[str]) -> Any:
     for term in terms:
         total = total + case((and_(_contains(term)), 1), else_=0)
     return total
-
-
-def _merge(rows: builtins.list[tuple[str, str, bool, str | None, Any]]) -> builtins.list[RecalledMemory]:
-    """Matches by rank, then the pinned ones not matched; each memory once."""
-    seen: dict[str, RecalledMemory] = {}
-    matched = [r for r in rows if r[4] is not None]
-    matched.sort(key=lambda r: float(r[4]))
-    for position, (id_, text_, pinned, taint, _rank) in enumerate(matched):
-        seen.setdefault(id_, RecalledMemory(id_, text_, pinned, taint, position))
-    for id_, text_, pinned, taint, rank in rows:
-        if rank is None and id_ not in seen:
-            seen[id_] = RecalledMemory(id_, text_, pinned, taint, None)
-    return builtins.list(seen.values())

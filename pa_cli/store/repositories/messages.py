@@ -19,11 +19,11 @@ from sqlmodel import col, select
 
 from pa_cli.errors import NotFoundError
 from pa_cli.store.db import Database
+from pa_cli.store.fts import fts_query, query_terms
 from pa_cli.store.models import ChatSession, Message
 
 ROLES: Final = frozenset({"user", "assistant", "tool"})
 STATUSES: Final = frozenset({"complete", "incomplete", "streaming"})
-MAX_QUERY_TERMS: Final = 32
 
 _FTS_SEARCH = text(
     """
@@ -36,23 +36,6 @@ _FTS_SEARCH = text(
     LIMIT :limit
     """
 )
-
-
-def query_terms(query: str) -> list[str]:
-    """The words of a search, without those that hold no letter or digit."""
-    return [t for t in query.split() if any(c.isalnum() for c in t)][:MAX_QUERY_TERMS]
-
-
-def fts_query(query: str) -> str | None:
-    """An FTS5 query matching rows that contain every word; None when there is nothing to find."""
-    parts: list[str] = []
-    for term in query_terms(query):
-        prefix = term.endswith("*")
-        word = term.rstrip("*") if prefix else term
-        if not any(c.isalnum() for c in word):
-            continue
-        parts.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(parts) or None
 
 
 class MessageRepository:

@@ -15,10 +15,16 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, user_id: int, title: str | None = None, *, kind: str = "chat") -> ChatSession:
-        """``kind`` "tool_run" marks a direct tool run: kept for approvals and audit, never listed."""
+    def create(
+        self, user_id: int, title: str | None = None, *, kind: str = "chat", session_id: str | None = None
+    ) -> ChatSession:
+        """``kind`` "tool_run" marks a direct tool run: kept for approvals and audit, never listed.
+
+        ``session_id``: chosen by the caller (a turn that sent its LLM request before the store opened)."""
         with self._db.write() as session:
             chat = ChatSession(user_id=user_id, title=title, kind=kind)
+            if session_id is not None:
+                chat.id = session_id
             session.add(chat)
             session.flush()
             return chat

@@ -1,0 +1,107 @@
+"""A turn that starts before the store is open: what its first LLM request needs, read without the ORM.
+
+A new session's request needs the settings, the tool catalog (with which Google services are
+authorized) and the system prompt; ``-c`` adds the session's history and plan. All of it comes from
+``store.light`` (stdlib sqlite3, read-only) while ``StoreOpening`` loads SQLAlchemy and runs the
+migrations on another thread. The turn's writes stay the ORM's: ``write_in_background`` creates the
+session (new ones get their id here) and adds the user's message as soon as the store is open, and
+the service shows no event before they are written, so the store's guarantees hold as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pa_cli.agent.llm import HistoryItem
+    from pa_cli.config import Settings
+    from pa_cli.store import Store
+    from pa_cli.store.deferred import StoreOpening
+    from pa_cli.store.fts import RecalledMemory
+
+
+@dataclass
+class EarlyTurn:
+    message: str
+    user_id: int
+    session_id: str
+    #: The session exists already (``-c``); a new one is created by ``write_in_background``.
+    resumed: bool
+    system_prompt: str | None
+    enabled_tools: list[str] | None
+    grants: dict[str, frozenset[str]]
+    history: list[HistoryItem] = field(default_factory=list)
+    taint: list[str] = field(default_factory=list)
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    #: The remembered facts recalled for the message (marked used once the store is open).
+    memories: list[RecalledMemory] = field(default_factory=list)
+
+    def write_in_background(self, opening: StoreOpening, turn_id: str, context: str | None) -> Future[Store]:
+        """On a thread: wait for the store (not starting it), create the session if new, add the message.
+
+        The future resolves to the store once both are committed (or to the error that stopped them)."""
+        written: Future[Store] = Future()
+
+        def write() -> None:
+            try:
+                store = opening.future.result()  # opened once the request is sent
+                if not self.resumed:
+                    title = " ".join(self.message.split())[:60]
+                    store.sessions.create(self.user_id, title=title, session_id=self.session_id)
+                store.messages.add(
+                    self.session_id,
+                    "user",
+                    self.message,
+                    data={"turn_id": turn_id, **({"context": context} if context else {})},
+                )
+                if self.memories:
+                    store.memories.touch(m.id for m in self.memories)
+            except BaseException as exc:
+                written.set_exception(exc)
+            else:
+                written.set_result(store)
+
+        threading.Thread(target=write, name="pa-turn-write", daemon=True).start()
+        return written
+
+
+def read_early_turn(settings: Settings, message: str, *, continue_last: bool) -> EarlyTurn | None:
+    """The turn's inputs from a light read, or None when the ORM path must be taken (a database
+    that is not a SQLite file at this pa's head revision, no local user yet, a read that failed)."""
+    from pa_cli.agent.context import history_of_messages
+    from pa_cli.google.scopes import PROVIDER
+    from pa_cli.memory.recall import recall_light
+    from pa_cli.store.light import LightReader
+    from pa_cli.store.migrate import head_revision
+
+    reader = LightReader.open(settings.database_url, head_revision())
+    if reader is None:
+        return None
+    try:
+        user_id = reader.local_user_id()
+        if user_id is None:
+            return None
+        existing = reader.latest_session_id(user_id) if continue_last else None
+        config = reader.agent_config(user_id)
+        grants = {g.service: frozenset(g.scopes) for g in reader.grants(user_id) if g.provider == PROVIDER}
+        turn = EarlyTurn(
+            message=message,
+            user_id=user_id,
+            session_id=existing or uuid.uuid4().hex,
+            resumed=existing is not None,
+            system_prompt=config.system_prompt,
+            enabled_tools=config.enabled_tools,
+            grants=grants,
+        )
+        if existing is not None:
+            turn.history, turn.taint = history_of_messages(reader.messages(existing))
+            turn.plan = reader.plan(existing)
+        turn.memories = recall_light(settings, reader, user_id, message)
+    except (sqlite3.Error, ValueError):  # locked out, a schema surprise, a JSON column not JSON
+        return None
+    return turn

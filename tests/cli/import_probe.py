@@ -1,0 +1,41 @@
+"""Run `pa` with an audit hook that writes, in order, the first import of each watched package and
+every LLM request handed to BAML (the ``pa.llm.request_sent`` audit event).
+
+Usage: ``python tests/cli/import_probe.py OUT_FILE pa-arguments...``. One line per event in OUT_FILE,
+``import NAME`` or ``request``, written when the process exits. An audit hook sees the imports of
+every thread as they happen, so the file gives their true order, not a guess from ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import runpy
+import sys
+
+WATCHED = ("sqlalchemy", "sqlmodel", "alembic", "textual", "fastapi", "googleapiclient")
+
+
+def main() -> None:
+    out_file, pa_args = sys.argv[1], sys.argv[2:]
+    events: list[str] = []
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if event == "import":
+            name = str(args[0])
+            if name in WATCHED:
+                events.append(f"import {name}")
+        elif event == "pa.llm.request_sent":
+            events.append("request")
+
+    def write() -> None:
+        with open(out_file, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(events) + "\n")
+
+    sys.addaudithook(hook)
+    atexit.register(write)
+    sys.argv = ["pa", *pa_args]
+    runpy.run_module("pa_cli", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
