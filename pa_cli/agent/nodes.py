@@ -111,6 +111,7 @@ def _done(state: TurnState) -> Done:
         tools_used=state.tools_used,
         usage=Usage(llm_calls=u.calls, input_tokens=u.input_tokens, output_tokens=u.output_tokens),
         pending_approvals=list(state.pending_approvals),
+        incomplete=bool(getattr(state.llm, "truncated", False)),
     )
 
 
