@@ -7,7 +7,15 @@ import json
 import sys
 import time
 
-BENCHMARKS = ["bench_startup", "bench_fts", "bench_agent", "bench_dead_endpoint", "bench_tui", "bench_server"]
+BENCHMARKS = [
+    "bench_startup",
+    "bench_fts",
+    "bench_agent",
+    "bench_dead_endpoint",
+    "bench_tui",
+    "bench_server",
+    "bench_prompt",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -83,13 +83,22 @@ class LLMSettings(_Section):
         10.0, gt=0, le=600, description="time to open the connection to the LLM server"
     )
     first_byte_timeout_seconds: float | None = Field(
-        None, gt=0, le=3600, description="time from the request to the reply's first event; default timeout_seconds"
+        None,
+        gt=0,
+        le=3600,
+        description="time from the request to the reply's first event; default timeout_seconds",
     )
     idle_timeout_seconds: float | None = Field(
-        None, gt=0, le=3600, description="silence allowed between parts of a reply (keep-alives count); default timeout_seconds"
+        None,
+        gt=0,
+        le=3600,
+        description="silence allowed between parts of a reply (keep-alives count); default timeout_seconds",
     )
     max_tokens_thinking: int = Field(
-        2048, ge=16, le=200_000, description="output token limit of a thinking step (tool calls or a short answer)"
+        2048,
+        ge=16,
+        le=200_000,
+        description="output token limit of a thinking step (tool calls or a short answer)",
     )
     max_tokens_response: int = Field(
         4096, ge=16, le=200_000, description="output token limit of a final answer written on its own"

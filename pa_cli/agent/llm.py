@@ -235,7 +235,12 @@ class AssistantLLM:
 
         try:
             thinking: Thinking = await self._call(
-                "think", start, on_partial, "thinking", check=check, salvage=loose_object,
+                "think",
+                start,
+                on_partial,
+                "thinking",
+                check=check,
+                salvage=loose_object,
                 shown=lambda: bool(answer.sent),
             )
         except CutByLength:
@@ -312,7 +317,9 @@ class AssistantLLM:
             arguments: dict[str, Any] = catalog.from_parsed(tool.name, final.model_dump(), raw)
             return arguments
 
-        arguments: dict[str, Any] = await self._call("fill_tool_arguments", start, None, "thinking", check=check)
+        arguments: dict[str, Any] = await self._call(
+            "fill_tool_arguments", start, None, "thinking", check=check
+        )
         return arguments
 
     # ------------------------------------------------------------------ machinery
@@ -366,7 +373,8 @@ class AssistantLLM:
                 if parse_retried:
                     raise LLMError(
                         "bad_output",
-                        retry.user_message or "the LLM's reply could not be understood, even after asking again",
+                        retry.user_message
+                        or "the LLM's reply could not be understood, even after asking again",
                         hint="try again, or a different llm.model",
                     ) from None
                 log.debug("%s: reply could not be used, asking again", what)
@@ -386,7 +394,9 @@ class AssistantLLM:
                     ) from None
                 log.debug("%s: reply cut off by the length limit, asking again briefly", what)
                 length_retried = True
-                feedback = f"it was cut off at the length limit of {limit} tokens; reply again much more briefly"
+                feedback = (
+                    f"it was cut off at the length limit of {limit} tokens; reply again much more briefly"
+                )
             except Transient as fault:
                 failures += 1
                 if failures > min(self.max_retries, RETRY_CAP.get(fault.code, self.max_retries)):

@@ -101,7 +101,10 @@ def test_timeouts_follow_the_three_settings() -> None:
         "request_timeout_ms": 300_000,
     }
     own = settings(
-        connect_timeout_seconds=0.25, first_byte_timeout_seconds=90, idle_timeout_seconds=5, api_key=SecretStr("k")
+        connect_timeout_seconds=0.25,
+        first_byte_timeout_seconds=90,
+        idle_timeout_seconds=5,
+        api_key=SecretStr("k"),
     )
     assert http_timeouts(own.llm) == {
         "connect_timeout_ms": 250,
