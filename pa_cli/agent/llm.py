@@ -200,7 +200,7 @@ class AssistantLLM:
         a reply cut by the length limit is asked for again briefly, unless part of its answer
         was already shown (then that part is kept and marked as cut off).
         """
-        from pa_cli.agent.llm_calls import call_problem, loose_object
+        from pa_cli.agent.llm_calls import call_problem, loose_object, normalise_calls
 
         baml = self._baml()
         catalog = self._catalog(baml, ctx.tools)
@@ -220,7 +220,7 @@ class AssistantLLM:
 
         def check(final: Any, raw_text: str | None) -> Thinking:
             parsed = final if isinstance(final, dict) else final.model_dump()
-            raw = extract_json(raw_text) or loose_object(raw_text)
+            raw = normalise_calls(extract_json(raw_text) or loose_object(raw_text))
             calls = catalog.calls_from(parsed, raw)
             problem = call_problem(raw_text, raw, calls, known)
             if problem is not None:

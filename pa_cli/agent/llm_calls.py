@@ -58,6 +58,27 @@ def _normalise(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def normalise_calls(raw: Any) -> Any:
+    """Common real-world spellings of a call, rewritten as ``{"tool", "arguments"}``.
+
+    ``{"name": ..., "arguments": ...}`` and OpenAI's ``{"function": {"name", "arguments"}}``
+    (arguments as an object or a JSON string) are what models trained on native tool
+    calling write; ``parameters``/``args`` stand for ``arguments``.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("tool_calls"), list):
+        return raw
+    calls = []
+    for item in raw["tool_calls"]:
+        if isinstance(item, dict) and not isinstance(item.get("tool"), str):
+            inner = item.get("function") if isinstance(item.get("function"), dict) else item
+            name = inner.get("name")
+            if isinstance(name, str):
+                arguments = next((inner[k] for k in ("arguments", "parameters", "args") if k in inner), {})
+                item = {"tool": name, "arguments": arguments}
+        calls.append(item)
+    return {**raw, "tool_calls": calls}
+
+
 def call_problem(
     raw_text: str | None, raw: Any, calls: list[ProposedCall], known_tools: Collection[str]
 ) -> str | None:
