@@ -70,10 +70,13 @@ def normalise_calls(raw: Any) -> Any:
     calls = []
     for item in raw["tool_calls"]:
         if isinstance(item, dict) and not isinstance(item.get("tool"), str):
-            inner = item.get("function") if isinstance(item.get("function"), dict) else item
+            function = item.get("function")
+            inner: dict[str, Any] = function if isinstance(function, dict) else item
             name = inner.get("name")
             if isinstance(name, str):
-                arguments = next((inner[k] for k in ("arguments", "parameters", "args") if k in inner), {})
+                arguments: Any = next(
+                    (inner[k] for k in ("arguments", "parameters", "args") if k in inner), {}
+                )
                 item = {"tool": name, "arguments": arguments}
         calls.append(item)
     return {**raw, "tool_calls": calls}
