@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench_server",
     "bench_mcp",
     "bench_memory",
+    "bench_prompt",
 ]
 
 

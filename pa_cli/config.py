@@ -79,12 +79,44 @@ class LLMSettings(_Section):
     requests_per_minute: int = Field(60, ge=1, le=100_000)
     max_retries: int = Field(3, ge=0, le=10)
     timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    connect_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="time to open the connection to the LLM server"
+    )
+    first_byte_timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="time from the request to the reply's first event; default timeout_seconds",
+    )
+    idle_timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="silence allowed between parts of a reply (keep-alives count); default timeout_seconds",
+    )
+    max_tokens_thinking: int = Field(
+        2048,
+        ge=16,
+        le=200_000,
+        description="output token limit of a thinking step (tool calls or a short answer)",
+    )
+    max_tokens_response: int = Field(
+        4096, ge=16, le=200_000, description="output token limit of a final answer written on its own"
+    )
 
     _check_base_url = field_validator("base_url")(_http_url)
 
     @property
     def effective_model(self) -> str:
         return self.model or DEFAULT_MODELS[self.provider]
+
+    @property
+    def first_byte_timeout(self) -> float:
+        return self.first_byte_timeout_seconds or self.timeout_seconds
+
+    @property
+    def idle_timeout(self) -> float:
+        return self.idle_timeout_seconds or self.timeout_seconds
 
 
 class GoogleSettings(_Section):

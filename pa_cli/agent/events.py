@@ -66,9 +66,11 @@ class Waiting(_Event):
 
 
 class Usage(BaseModel):
+    """Token counts are null when the LLM server reported none (unknown, not zero)."""
+
     llm_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
 
 
 class Done(_Event):

@@ -30,6 +30,7 @@ from pa_cli.agent.baml_stream import drive
 from pa_cli.agent.llm_faults import (
     RETRY_BASE,
     RETRY_CAP,
+    CutByLength,
     Retry,
     Transient,
     backoff_delay,
@@ -41,7 +42,7 @@ from pa_cli.agent.llm_faults import (
     stream_finished,
 )
 from pa_cli.agent.llm_probe import probe
-from pa_cli.agent.llm_registry import ClientSpec, build_registry, client_spec
+from pa_cli.agent.llm_registry import Budget, ClientSpec, build_registry, client_spec
 from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
 from pa_cli.agent.llm_types import (
     HistoryItem,
@@ -56,7 +57,8 @@ from pa_cli.agent.llm_types import (
 )
 from pa_cli.agent.llm_wait import (
     PROBE_TIMEOUT_SECONDS,
-    FirstReplyGuard,
+    StreamWatch,
+    Timeouts,
     connection_fault,
     unreachable_error,
 )
@@ -130,18 +132,34 @@ class AnswerStream:
             if self.on_delta is not None:
                 await self.on_delta(delta)
 
-    async def finish(self, final: str) -> None:
-        """Emit what the final text adds; fail if it contradicts what was already sent."""
-        if not final.startswith(self.sent):
-            raise LLMError(
-                "unavailable",
-                "the LLM's answer was interrupted and the retry gave a different one",
-                hint="ask again",
-            )
+    async def finish(self, final: str) -> str:
+        """Emit what the final text adds; return the whole text the user saw.
+
+        A retry (after a dropped stream) that does not begin with the text already shown is
+        still the model's answer: it is shown after a visible break, never thrown away.
+        """
+        if self.sent and not final.startswith(self.sent):
+            final = self.sent + RESTARTED + final
         if len(final) > len(self.sent):
             delta, self.sent = final[len(self.sent) :], final
             if self.on_delta is not None:
                 await self.on_delta(delta)
+        return self.sent
+
+    async def cut(self, note: str) -> str:
+        """The answer was cut off by the length limit: keep what was shown, and say so."""
+        if self.on_delta is not None:
+            await self.on_delta(note)
+        self.sent += note
+        return self.sent
+
+
+#: Shown between an interrupted answer and the retry's different one.
+RESTARTED = "\n\n(The connection dropped and the answer was written again:)\n\n"
+
+
+def length_note(setting: str, limit: int) -> str:
+    return f"\n\n[The answer was cut off at the length limit ({setting} = {limit} tokens).]"
 
 
 class AssistantLLM:
@@ -162,20 +180,34 @@ class AssistantLLM:
         self.spec: ClientSpec = client_spec(settings, api_key, key_problem)
         self.on_wait = on_wait
         self.max_retries = settings.llm.max_retries
-        self.timeout_seconds = settings.llm.timeout_seconds
         self.retry_base_delay = retry_base_delay
         self.usage = Usage()
         self._bucket = rate_limiter or shared_bucket(self.spec.endpoint, settings.llm.requests_per_minute)
         self._sleep = sleep
-        self._registry: Any = None
+        self._registries: dict[str, Any] = {}
+        self.timeouts = Timeouts(
+            connect=settings.llm.connect_timeout_seconds,
+            first_byte=settings.llm.first_byte_timeout,
+            idle=settings.llm.idle_timeout,
+        )
+        #: Set when an answer of this turn was cut off by the length limit (Done.incomplete).
+        self.truncated = False
 
     # ------------------------------------------------------------------ the four functions
 
     async def think(self, ctx: TurnContext, on_answer_delta: Delta | None = None) -> Thinking:
-        """PersonalAssistantThinking, streamed: the answer's text goes to ``on_answer_delta`` as it grows."""
+        """PersonalAssistantThinking, streamed: the answer's text goes to ``on_answer_delta`` as it grows.
+
+        A reply whose tool calls cannot be read is asked for once more, naming what was wrong;
+        a reply cut by the length limit is asked for again briefly, unless part of its answer
+        was already shown (then that part is kept and marked as cut off).
+        """
+        from pa_cli.agent.llm_calls import call_problem, loose_object, normalise_calls
+
         baml = self._baml()
         catalog = self._catalog(baml, ctx.tools)
         answer = AnswerStream(on_answer_delta, json_escapes=True)
+        known = {spec.name for spec in ctx.tools}
 
         async def on_partial(partial: Any) -> None:
             text = getattr(partial, "answer", None)
@@ -188,17 +220,45 @@ class AssistantLLM:
                 turn=turn_input(baml.types, ctx, feedback), baml_options=options
             )
 
-        final, raw_text = await self._call("think", start, on_partial)
-        parsed = final.model_dump()
-        calls = catalog.calls_from(parsed, extract_json(raw_text))
-        text = parsed.get("answer")
-        text = text if isinstance(text, str) else None
-        if text is not None and not calls:
-            await answer.finish(text)
-        return Thinking(thought=str(parsed.get("thought") or ""), tool_calls=calls, answer=text)
+        def check(final: Any, raw_text: str | None) -> Thinking:
+            parsed = final if isinstance(final, dict) else final.model_dump()
+            raw = normalise_calls(extract_json(raw_text) or loose_object(raw_text))
+            calls = catalog.calls_from(parsed, raw)
+            problem = call_problem(raw_text, raw, calls, known)
+            if problem is not None:
+                raise Retry(
+                    f"its tool call could not be read: {problem}. Write each call as "
+                    '{"tool": "<name>", "arguments": {...}} inside "tool_calls", in valid JSON',
+                    user_message=f"the model could not form a valid tool call ({problem})",
+                )
+            text = parsed.get("answer")
+            text = text if isinstance(text, str) else None
+            return Thinking(thought=str(parsed.get("thought") or ""), tool_calls=calls, answer=text)
+
+        try:
+            thinking: Thinking = await self._call(
+                "think",
+                start,
+                on_partial,
+                "thinking",
+                check=check,
+                salvage=loose_object,
+                shown=lambda: bool(answer.sent),
+            )
+        except CutByLength:
+            self.truncated = True
+            limit = self.spec.max_tokens.get("thinking", 0)
+            text = await answer.cut(length_note("llm.max_tokens_thinking", limit))
+            return Thinking(thought="", tool_calls=[], answer=text, truncated=True)
+        if thinking.answer is not None and not thinking.tool_calls:
+            thinking = dataclasses.replace(thinking, answer=await answer.finish(thinking.answer))
+        return thinking
 
     async def respond(self, ctx: TurnContext, on_delta: Delta) -> str:
-        """PersonalAssistantResponse: the final answer as plain text, streamed to ``on_delta``."""
+        """PersonalAssistantResponse: the final answer as plain text, streamed to ``on_delta``.
+
+        Cut by the length limit once text was shown, the answer is kept and marked as cut off.
+        """
         baml = self._baml()
         answer = AnswerStream(on_delta, json_escapes=False)
 
@@ -211,10 +271,16 @@ class AssistantLLM:
                 turn=turn_input(baml.types, ctx, feedback), baml_options=options
             )
 
-        final, _ = await self._call("respond", start, on_partial)
+        try:
+            final = await self._call(
+                "respond", start, on_partial, "response", shown=lambda: bool(answer.sent)
+            )
+        except CutByLength:
+            self.truncated = True
+            limit = self.spec.max_tokens.get("response", 0)
+            return await answer.cut(length_note("llm.max_tokens_response", limit))
         text = final if isinstance(final, str) else str(final or "")
-        await answer.finish(text)
-        return text
+        return await answer.finish(text)
 
     async def plan(self, ctx: TurnContext) -> list[str]:
         """PersonalAssistantPlanning: the request broken into ordered steps."""
@@ -225,7 +291,7 @@ class AssistantLLM:
                 turn=turn_input(baml.types, ctx, feedback), baml_options=options
             )
 
-        final, _ = await self._call("plan", start, None)
+        final = await self._call("plan", start, None, "thinking")
         return [step.strip() for step in final.steps if isinstance(step, str) and step.strip()]
 
     async def fill_tool_arguments(
@@ -248,19 +314,28 @@ class AssistantLLM:
                 baml_options=options,
             )
 
-        final, raw_text = await self._call("fill_tool_arguments", start, None)
-        raw = extract_json(raw_text)
-        arguments: dict[str, Any] = catalog.from_parsed(tool.name, final.model_dump(), raw)
+        def check(final: Any, raw_text: str | None) -> dict[str, Any]:
+            raw = extract_json(raw_text)
+            arguments: dict[str, Any] = catalog.from_parsed(tool.name, final.model_dump(), raw)
+            return arguments
+
+        arguments: dict[str, Any] = await self._call(
+            "fill_tool_arguments", start, None, "thinking", check=check
+        )
         return arguments
 
     # ------------------------------------------------------------------ machinery
 
     def _baml(self) -> Any:
         self.spec.check()
-        baml = load_baml()
-        if self._registry is None:
-            self._registry = build_registry(self.spec)
-        return baml
+        return load_baml()
+
+    def _registry_for(self, budget: Budget) -> Any:
+        """One client registry per output budget (max_tokens differs), built on first use."""
+        registry = self._registries.get(budget)
+        if registry is None:
+            registry = self._registries[budget] = build_registry(self.spec, budget)
+        return registry
 
     def _catalog(self, baml: Any, tools: list[ToolSpec]) -> Any:
         from pa_cli.agent.llm_catalog import catalog_for
@@ -276,22 +351,54 @@ class AssistantLLM:
         what: str,
         start: Callable[[dict[str, Any], str | None], Any],
         on_partial: Callable[[Any], Awaitable[None]] | None,
-    ) -> tuple[Any, str | None]:
-        """Run one streamed BAML function with rate limiting, retries and one re-ask on bad output."""
+        budget: Budget,
+        *,
+        check: Callable[[Any, str | None], Any] | None = None,
+        salvage: Callable[[str | None], Any] | None = None,
+        shown: Callable[[], bool] = lambda: False,
+    ) -> Any:
+        """Run one streamed BAML function with rate limiting, retries and one re-ask on bad output.
+
+        ``check(final, raw_text)`` turns the parsed reply into the result, or raises ``Retry``
+        (one re-ask with its feedback). ``salvage(raw_text)`` may rescue a reply BAML could not
+        parse. A reply cut by the length limit is re-asked briefly once, unless ``shown()``
+        says part of it already reached the user: then ``CutByLength`` goes to the caller.
+        """
         failures = 0
         feedback: str | None = None
+        parse_retried = length_retried = False
         while True:
             try:
-                return await self._attempt(start, on_partial, feedback)
+                final, raw = await self._attempt(start, on_partial, feedback, budget, salvage)
+                return check(final, raw) if check is not None else final
             except Retry as retry:
-                if feedback is not None:
+                if parse_retried:
                     raise LLMError(
                         "bad_output",
-                        "the LLM's reply could not be understood, even after asking again",
+                        retry.user_message
+                        or "the LLM's reply could not be understood, even after asking again",
                         hint="try again, or a different llm.model",
                     ) from None
-                log.debug("%s: reply did not parse, asking again", what)
+                log.debug("%s: reply could not be used, asking again", what)
+                parse_retried = True
                 feedback = retry.feedback
+            except CutByLength:
+                if shown():
+                    raise
+                setting = f"llm.max_tokens_{budget}"
+                limit = self.spec.max_tokens.get(budget, 0)
+                if length_retried:
+                    raise LLMError(
+                        "bad_output",
+                        f"the LLM's reply was cut off at its length limit ({setting} = {limit} tokens), "
+                        "even when asked to be brief",
+                        hint=f"raise {setting}, or use a model that follows the format better",
+                    ) from None
+                log.debug("%s: reply cut off by the length limit, asking again briefly", what)
+                length_retried = True
+                feedback = (
+                    f"it was cut off at the length limit of {limit} tokens; reply again much more briefly"
+                )
             except Transient as fault:
                 failures += 1
                 if failures > min(self.max_retries, RETRY_CAP.get(fault.code, self.max_retries)):
@@ -309,6 +416,8 @@ class AssistantLLM:
         start: Callable[[dict[str, Any], str | None], Any],
         on_partial: Callable[[Any], Awaitable[None]] | None,
         feedback: str | None,
+        budget: Budget,
+        salvage: Callable[[str | None], Any] | None = None,
     ) -> tuple[Any, str | None]:
         import baml_py
         from baml_py import errors
@@ -316,18 +425,19 @@ class AssistantLLM:
         await self._bucket.acquire()
         collector = baml_py.Collector()
         abort = baml_py.AbortController()
+        # BAML's own first-token clock starts once response headers arrive: the watch
+        # counts from the request, and any SSE event (a role-only chunk too) is life.
+        watch = StreamWatch(abort, self.spec.url, self.timeouts)
         options: dict[str, Any] = {
-            "client_registry": self._registry,
+            "client_registry": self._registry_for(budget),
             "collector": collector,
             "abort_controller": abort,
+            "on_tick": watch.tick,
         }
-        # BAML's own timeouts start once response headers arrive: the guard covers a
-        # server that accepts the connection and never answers.
-        guard = FirstReplyGuard(abort, self.spec.url, self.timeout_seconds)
         finished = False
 
         async def partial_arrived(partial: Any) -> None:
-            guard.stop()
+            watch.tick()
             if on_partial is not None:
                 await on_partial(partial)
 
@@ -340,9 +450,12 @@ class AssistantLLM:
         except errors.BamlValidationError as exc:
             if not stream_finished(collector):
                 raise Transient("unavailable", "the stream ended before the reply was complete") from None
+            rescued = salvage(exc.raw_output) if salvage is not None else None
+            if rescued is not None:
+                return rescued, exc.raw_output
             raise Retry(parse_feedback(exc.message)) from None
         except errors.BamlClientFinishReasonError:
-            raise Retry("it was cut off by the length limit; reply more briefly") from None
+            raise CutByLength() from None
         except errors.BamlClientHttpError as exc:
             response = last_response(collector)
             headers = getattr(response, "headers", None)
@@ -353,17 +466,17 @@ class AssistantLLM:
                 raise connection_fault(found, self.spec.url, self.spec.url_source) from None
             raise classify_http(exc.status_code, self.spec.url, retry_after_seconds(headers)) from None
         except errors.BamlTimeoutError:
-            raise Transient("timeout", f"no reply within {self.timeout_seconds:g} s") from None
+            raise watch.timeout_fault() from None
         except errors.BamlAbortError:
-            if guard.dead is not None:
-                raise connection_fault(guard.dead, self.spec.url, self.spec.url_source) from None
-            if guard.timed_out:
-                raise Transient("timeout", f"no reply within {self.timeout_seconds:g} s") from None
+            if watch.dead is not None:
+                raise connection_fault(watch.dead, self.spec.url, self.spec.url_source) from None
+            if watch.timed_out:
+                raise watch.timeout_fault() from None
             raise
         except errors.BamlInvalidArgumentError:
             raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
         finally:
-            await guard.aclose()
+            await watch.aclose()
             if not finished:
                 abort.abort()
             self._count(collector)
@@ -372,8 +485,9 @@ class AssistantLLM:
         usage = collector.usage
         self.usage.add(
             Usage(
-                input_tokens=usage.input_tokens or 0,
-                output_tokens=usage.output_tokens or 0,
+                # None when the server sent no usage: unknown, not zero.
+                input_tokens=usage.input_tokens if usage.input_tokens else None,
+                output_tokens=usage.output_tokens if usage.output_tokens else None,
                 calls=len(collector.logs),
             )
         )
@@ -395,10 +509,11 @@ class AssistantLLM:
         if fault.code == "unreachable":
             return unreachable_error(fault, self.spec.url, self.spec.url_source, tries)
         if fault.code == "timeout":
+            setting = fault.setting or "llm.timeout_seconds"
             return LLMError(
                 "timeout",
-                f"{name} did not answer within {self.timeout_seconds:g} s ({tries})",
-                hint="try again, or raise llm.timeout_seconds",
+                f"{name}: {fault.what} ({tries})",
+                hint=f"try again, or raise {setting}",
             )
         return LLMError(
             "unavailable",

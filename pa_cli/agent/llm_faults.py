@@ -36,19 +36,36 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 class Transient(Exception):
     """A failure worth retrying after a pause; ``what`` is the short reason shown while waiting."""
 
-    def __init__(self, code: LLMErrorCode | str, what: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        code: LLMErrorCode | str,
+        what: str,
+        *,
+        retry_after: float | None = None,
+        setting: str | None = None,
+    ) -> None:
         super().__init__(what)
         self.code = code
         self.what = what
         self.retry_after = retry_after
+        #: The setting that would change this outcome (a timeout's), named in the hint.
+        self.setting = setting
 
 
 class Retry(Exception):
-    """The reply did not parse: ask again once, with this feedback."""
+    """The reply could not be used: ask again once, with this feedback for the model.
 
-    def __init__(self, feedback: str) -> None:
+    ``user_message`` is what the user is told if the second reply fails too.
+    """
+
+    def __init__(self, feedback: str, *, user_message: str | None = None) -> None:
         super().__init__(feedback)
         self.feedback = feedback
+        self.user_message = user_message
+
+
+class CutByLength(Exception):
+    """The reply stopped at the output token limit (finish reason ``length`` / ``MAX_TOKENS``)."""
 
 
 def refused_key(status: int, url: str) -> LLMError:

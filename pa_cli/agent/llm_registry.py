@@ -9,14 +9,14 @@ so that it costs nothing at start-up and can be tested without BAML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pa_cli.agent.llm_types import LLMError
 
 if TYPE_CHECKING:
     from baml_py import ClientRegistry
 
-    from pa_cli.config import Settings
+    from pa_cli.config import LLMSettings, Settings
 
 CLIENT_NAME = "PaLLM"
 
@@ -42,10 +42,20 @@ LENGTH_FINISH_REASONS: dict[str, list[str]] = {
     "ollama": ["length"],
     "openai-generic": ["length"],
 }
-ANTHROPIC_MAX_TOKENS = 8192
-MAX_CONNECT_SECONDS = 10.0
-#: The hard cap on one streamed request, as a multiple of llm.timeout_seconds.
+#: The hard cap on one streamed request, as a multiple of the longest of the other timeouts.
 REQUEST_TIMEOUT_FACTOR = 10
+#: The two output budgets: "thinking" (PersonalAssistantThinking, Planning and ToolCall,
+#: structured replies) and "response" (PersonalAssistantResponse, a plain-text answer).
+Budget = Literal["thinking", "response"]
+
+
+def max_tokens_options(provider: str, limit: int) -> dict[str, Any]:
+    """The provider's own spelling of an output token limit, sent on every request."""
+    if provider == "gemini":
+        return {"generationConfig": {"maxOutputTokens": limit}}
+    if provider == "openai":
+        return {"max_completion_tokens": limit}  # newer OpenAI models refuse max_tokens
+    return {"max_tokens": limit}  # anthropic, ollama, openai-generic (llama.cpp, vLLM, ...)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class ClientSpec:
     base_url: str | None
     timeout_seconds: float
     options: dict[str, Any] = field(repr=False)  # holds the API key: never log it
+    #: Output token limits per budget (see ``Budget``).
+    max_tokens: dict[str, int] = field(default_factory=dict)
     problem: str | None = None
     hint: str | None = None
     #: Why there is no API key (missing everywhere, or a locked secret store): raised on use.
@@ -85,18 +97,23 @@ class ClientSpec:
             raise self.key_problem
 
 
-def http_timeouts(timeout_seconds: float) -> dict[str, int]:
-    """BAML's HTTP timeouts from llm.timeout_seconds (time to connect, to first token, between chunks).
+def http_timeouts(llm: LLMSettings) -> dict[str, int]:
+    """BAML's HTTP timeouts from the settings: connect, first token, idle between chunks, the whole request.
 
-    BAML's time-to-first-token clock starts only once response headers arrive; the
-    caller (``AssistantLLM``) adds its own watchdog for a server that never answers.
+    BAML's first-token clock starts only once response headers arrive, and does not count
+    SSE keep-alive comments; its idle clock does count them (verified with baml-py 0.226.3).
+    ``AssistantLLM`` adds its own first-reply watchdog that counts from the request.
     """
-    ms = max(1, int(timeout_seconds * 1000))
+
+    def ms(seconds: float) -> int:
+        return max(1, int(seconds * 1000))
+
+    longest = max(llm.connect_timeout_seconds, llm.first_byte_timeout, llm.idle_timeout)
     return {
-        "connect_timeout_ms": max(1, int(min(timeout_seconds, MAX_CONNECT_SECONDS) * 1000)),
-        "time_to_first_token_timeout_ms": ms,
-        "idle_timeout_ms": ms,
-        "request_timeout_ms": ms * REQUEST_TIMEOUT_FACTOR,
+        "connect_timeout_ms": ms(llm.connect_timeout_seconds),
+        "time_to_first_token_timeout_ms": ms(llm.first_byte_timeout),
+        "idle_timeout_ms": ms(llm.idle_timeout),
+        "request_timeout_ms": ms(longest) * REQUEST_TIMEOUT_FACTOR,
     }
 
 
@@ -112,7 +129,7 @@ def client_spec(
     key = api_key or (llm.api_key.get_secret_value() if llm.api_key else None)
     options: dict[str, Any] = {
         "model": llm.effective_model,
-        "http": http_timeouts(llm.timeout_seconds),
+        "http": http_timeouts(llm),
         "finish_reason_deny_list": LENGTH_FINISH_REASONS[provider],
     }
     base_url = llm.base_url.rstrip("/") if llm.base_url else None
@@ -122,8 +139,6 @@ def client_spec(
         options["base_url"] = DEFAULT_BASE_URLS["ollama"]
     if key:
         options["api_key"] = key
-    if provider == "anthropic":
-        options["max_tokens"] = ANTHROPIC_MAX_TOKENS
     if provider == "openai-generic":
         # openai-generic does not ask for token usage on streams unless told to.
         options["stream_options"] = {"include_usage": True}
@@ -142,16 +157,26 @@ def client_spec(
         base_url=base_url,
         timeout_seconds=llm.timeout_seconds,
         options=options,
+        max_tokens={"thinking": llm.max_tokens_thinking, "response": llm.max_tokens_response},
         problem=problem,
         hint=hint,
         key_problem=key_problem,
     )
 
 
-def build_registry(spec: ClientSpec) -> ClientRegistry:
+def client_options(spec: ClientSpec, budget: Budget = "response") -> dict[str, Any]:
+    """The client's options, with the output token limit of ``budget`` when given."""
+    options = dict(spec.options)
+    if budget in spec.max_tokens:
+        options.update(max_tokens_options(spec.provider, spec.max_tokens[budget]))
+    return options
+
+
+def build_registry(spec: ClientSpec, budget: Budget = "response") -> ClientRegistry:
+    """A registry whose primary client is the configured one, limited to ``budget``'s output tokens."""
     from baml_py import ClientRegistry
 
     registry = ClientRegistry()
-    registry.add_llm_client(CLIENT_NAME, spec.baml_provider, dict(spec.options))
+    registry.add_llm_client(CLIENT_NAME, spec.baml_provider, client_options(spec, budget))
     registry.set_primary(CLIENT_NAME)
     return registry

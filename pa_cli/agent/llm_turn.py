@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pa_cli.agent.llm_schema import schema_text
+from pa_cli.agent.llm_signature import short_description, signature
 from pa_cli.agent.llm_types import ToolSpec, TurnContext
 
 MAX_TOOL_RESULT_CHARS = 24_000
@@ -53,11 +54,12 @@ def _arguments_text(arguments: dict[str, Any]) -> str:
     return json.dumps(arguments, ensure_ascii=False, default=str)
 
 
-def tool_info(types: Any, spec: ToolSpec) -> Any:
+def tool_info(types: Any, spec: ToolSpec, *, compact: bool = False) -> Any:
+    """What the prompt says about a tool: its full JSON schema, or (``compact``) a one-line signature."""
     return types.ToolInfo(
         name=spec.name,
-        description=spec.description,
-        parameters=schema_text(spec.parameters),
+        description=short_description(spec.description) if compact else spec.description,
+        parameters=signature(spec.parameters) if compact else schema_text(spec.parameters),
         side_effect=spec.side_effect,
         available=spec.available,
         note=spec.note,
@@ -97,7 +99,7 @@ def turn_input(
         today=today,
         now=now,
         timezone=ctx.timezone,
-        tools=[tool_info(types, spec) for spec in (ctx.tools if tools is None else tools)],
+        tools=[tool_info(types, spec, compact=True) for spec in (ctx.tools if tools is None else tools)],
         skills=[types.SkillInfo(name=name, description=text) for name, text in ctx.skills],
         history=history,
         plan=plan,

@@ -92,17 +92,27 @@ class Thinking:
     thought: str
     tool_calls: list[ProposedCall]
     answer: str | None
+    #: The answer stopped at the length limit (what was shown is kept, with a note).
+    truncated: bool = False
+
+
+def _plus(total: int | None, more: int | None) -> int | None:
+    if more is None:
+        return total
+    return more if total is None else total + more
 
 
 @dataclass
 class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
+    """Token usage; a count is None (unknown) until some reply reports it, never a made-up 0."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
     calls: int = 0  # requests sent to the LLM, retries included
 
     def add(self, other: Usage) -> None:
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
+        self.input_tokens = _plus(self.input_tokens, other.input_tokens)
+        self.output_tokens = _plus(self.output_tokens, other.output_tokens)
         self.calls += other.calls
 
 

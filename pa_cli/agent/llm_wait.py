@@ -1,9 +1,9 @@
 """Waiting for the LLM's first reply, and naming a dead endpoint instead of waiting it out.
 
-BAML's own timeouts only start once response headers arrive, so a server that accepts
-the connection and never answers would hold a request for the whole
-``llm.timeout_seconds`` (60 s by default), and again on every retry. ``FirstReplyGuard``
-aborts the request when nothing arrived in time; before that, after
+BAML's own first-token timeout only starts once response headers arrive, so a server
+that accepts the connection and never answers would hold a request long, and again on
+every retry. ``StreamWatch`` aborts the request when nothing arrived within
+``llm.first_byte_timeout_seconds`` of it; before that, after
 ``PROBE_AFTER_SECONDS`` of silence, it probes the endpoint (``llm_probe``): a slow model
 behind a live server keeps its full timeout, a dead endpoint is reported within seconds.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from pa_cli.agent.llm_faults import Transient
@@ -24,35 +26,87 @@ PROBE_AFTER_SECONDS = 3.0
 PROBE_TIMEOUT_SECONDS = 3.0
 
 
-class FirstReplyGuard:
-    """Aborts a request with no first partial in ``timeout`` s, or as soon as a probe finds the endpoint dead."""
+@dataclass(frozen=True)
+class Timeouts:
+    """The three waits, in seconds: each has its own setting and its own message."""
 
-    def __init__(self, abort: Any, url: str, timeout: float) -> None:
+    connect: float
+    first_byte: float
+    idle: float
+
+
+class StreamWatch:
+    """Watches one streamed request: aborts it with no first reply in time, or when a probe finds the endpoint dead.
+
+    ``tick()`` is life: BAML calls it for every SSE event it receives (the role-only first
+    chunk counts, keep-alive comments are not shown to it), and so does every partial.
+    The idle wait between chunks is BAML's own ``idle_timeout_ms``, which keep-alive
+    comments do reset; a ``BamlTimeoutError`` is named by ``timeout_fault``.
+    """
+
+    def __init__(self, abort: Any, url: str, timeouts: Timeouts) -> None:
         self.timed_out = False
         self.dead: Probe | None = None
+        self.timeouts = timeouts
+        self.started = time.monotonic()
+        self.alive_at: float | None = None
         self._abort = abort
         self._url = url
-        self._timeout = timeout
         self._task: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(self._watch())
 
+    def tick(self, *_: Any) -> None:
+        """Something arrived (called from BAML's threads too: one assignment, no locking needed)."""
+        if self.alive_at is None:
+            self.alive_at = time.monotonic()
+
     async def _watch(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout
-        if self._timeout > PROBE_AFTER_SECONDS + PROBE_TIMEOUT_SECONDS:
+        timeout = self.timeouts.first_byte
+        if timeout > PROBE_AFTER_SECONDS + PROBE_TIMEOUT_SECONDS:
             await asyncio.sleep(PROBE_AFTER_SECONDS)
+            if self.alive_at is not None:
+                return
             found = await probe(self._url, PROBE_TIMEOUT_SECONDS)
-            if found.dead:
+            if found.dead and self.alive_at is None:
                 self.dead = found
                 self._abort.abort()
                 return
-        await asyncio.sleep(max(0.0, deadline - loop.time()))
-        self.timed_out = True
-        self._abort.abort()
+        while self.alive_at is None:
+            left = self.started + timeout - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                self._abort.abort()
+                return
+            await asyncio.sleep(min(left, 0.25))
+
+    def timeout_fault(self) -> Transient:
+        """Which wait ran out, in words, with the setting that governs it."""
+        t = self.timeouts
+        if self.timed_out:
+            return Transient(
+                "timeout",
+                f"nothing came back within {t.first_byte:g} s of the request",
+                setting="llm.first_byte_timeout_seconds",
+            )
+        if self.alive_at is not None:
+            return Transient(
+                "timeout",
+                f"the reply stalled: nothing arrived for {t.idle:g} s",
+                setting="llm.idle_timeout_seconds",
+            )
+        if time.monotonic() - self.started < t.connect + 1.0:
+            return Transient(
+                "timeout",
+                f"could not connect within {t.connect:g} s",
+                setting="llm.connect_timeout_seconds",
+            )
+        return Transient(
+            "timeout",
+            f"the server answered but sent nothing for {t.idle:g} s",
+            setting="llm.idle_timeout_seconds",
+        )
 
     def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
+        self.tick()
 
     async def aclose(self) -> None:
         task, self._task = self._task, None

@@ -114,6 +114,7 @@ def _done(state: TurnState) -> Done:
         usage=Usage(llm_calls=u.calls, input_tokens=u.input_tokens, output_tokens=u.output_tokens),
         pending_approvals=list(state.pending_approvals),
         memories=[m.id for m in state.memories],
+        incomplete=bool(getattr(state.llm, "truncated", False)),
     )
 
 

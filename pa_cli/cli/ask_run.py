@@ -226,6 +226,8 @@ def _report(printer: TurnPrinter) -> int:
             "session_id": done.session_id,
             "tools_used": done.tools_used,
             "memories": done.memories,
+            "usage": done.usage.model_dump(),  # token counts null when the LLM reported none
+            "incomplete": done.incomplete,
         }
         if done.pending_approvals:
             payload["pending_approvals"] = done.pending_approvals

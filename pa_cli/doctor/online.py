@@ -40,5 +40,7 @@ async def check_online(settings: Settings) -> Check:
         return Check("llm.online", False, exc.message, exc.hint, essential=True)
     elapsed_ms = (time.monotonic() - started) * 1000
     usage = llm.usage
-    tokens = f", {usage.input_tokens + usage.output_tokens} tokens" if usage.input_tokens else ""
+    tokens = (
+        f", {(usage.input_tokens or 0) + (usage.output_tokens or 0)} tokens" if usage.input_tokens else ""
+    )
     return Check("llm.online", True, f"{llm.spec.url} answered in {elapsed_ms:.0f} ms{tokens}")

@@ -163,7 +163,10 @@ def completion(
     }
 
 
-def openai_usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+def openai_usage(input_tokens: int | None, output_tokens: int | None) -> dict[str, int] | None:
+    """OpenAI's usage object; None (JSON null) when the model reported no token counts."""
+    if input_tokens is None or output_tokens is None:
+        return None
     return {
         "prompt_tokens": input_tokens,
         "completion_tokens": output_tokens,

@@ -72,8 +72,8 @@ class PendingApproval(BaseModel):
 
 class Usage(BaseModel):
     llm_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
+    input_tokens: int | None = Field(None, description="null when the LLM server reported no usage")
+    output_tokens: int | None = Field(None, description="null when the LLM server reported no usage")
 
 
 class ChatResponse(BaseModel):

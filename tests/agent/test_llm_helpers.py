@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pa_cli.agent.llm import AnswerStream, LLMError
+from pa_cli.agent.llm import RESTARTED, AnswerStream, LLMError
 from pa_cli.agent.llm_faults import backoff_delay, classify_http, parse_feedback
 from pa_cli.agent.llm_turn import clip, describe_now, extract_json, neutralize
 
@@ -53,14 +53,15 @@ async def test_plain_text_streams_backslashes_as_they_come() -> None:
     assert deltas.items == ["C:\\users\\", "anna"]
 
 
-async def test_a_final_answer_that_contradicts_the_streamed_text_fails() -> None:
-    stream = AnswerStream(Deltas(), json_escapes=True)
+async def test_a_final_answer_that_differs_from_the_streamed_text_follows_it_after_a_break() -> None:
+    deltas = Deltas()
+    stream = AnswerStream(deltas, json_escapes=True)
     await stream.offer("Canberra is")
 
-    with pytest.raises(LLMError) as caught:
-        await stream.finish("Sydney is not the capital")
+    whole = await stream.finish("Sydney is not the capital")
 
-    assert caught.value.code == "unavailable"
+    assert whole == "Canberra is" + RESTARTED + "Sydney is not the capital"
+    assert "".join(deltas.items) == whole
 
 
 def test_backoff_is_exponential_with_jitter_and_capped() -> None:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from pa_cli.agent.llm import LLMError
-from pa_cli.agent.llm_registry import build_registry, client_spec, http_timeouts
+from pa_cli.agent.llm_registry import build_registry, client_options, client_spec, http_timeouts
 from pa_cli.config import LLMSettings, Settings, load_settings
 
 
@@ -52,7 +52,7 @@ def test_anthropic_gets_a_token_limit_and_ollama_a_local_url() -> None:
     anthropic = client_spec(settings(provider="anthropic", api_key=SecretStr("a")))
     ollama = client_spec(settings(provider="ollama"))
 
-    assert anthropic.baml_provider == "anthropic" and anthropic.options["max_tokens"] > 0
+    assert anthropic.baml_provider == "anthropic" and client_options(anthropic)["max_tokens"] > 0
     assert ollama.baml_provider == "ollama"
     assert ollama.options["base_url"] == "http://localhost:11434/v1"
     ollama.check()  # no key needed
@@ -92,17 +92,58 @@ def test_settings_from_the_environment_select_the_client(pa_home: object) -> Non
     )
 
 
-def test_timeouts_follow_llm_timeout_seconds() -> None:
-    assert http_timeouts(30) == {
+def test_timeouts_follow_the_three_settings() -> None:
+    llm = settings(timeout_seconds=30, api_key=SecretStr("k")).llm
+    assert http_timeouts(llm) == {
         "connect_timeout_ms": 10_000,
         "time_to_first_token_timeout_ms": 30_000,
         "idle_timeout_ms": 30_000,
         "request_timeout_ms": 300_000,
     }
-    assert http_timeouts(0.25)["connect_timeout_ms"] == 250
-    assert client_spec(settings(timeout_seconds=5, api_key=SecretStr("k"))).options["http"] == http_timeouts(
-        5
+    own = settings(
+        connect_timeout_seconds=0.25,
+        first_byte_timeout_seconds=90,
+        idle_timeout_seconds=5,
+        api_key=SecretStr("k"),
     )
+    assert http_timeouts(own.llm) == {
+        "connect_timeout_ms": 250,
+        "time_to_first_token_timeout_ms": 90_000,
+        "idle_timeout_ms": 5_000,
+        "request_timeout_ms": 900_000,
+    }
+    assert client_spec(own).options["http"] == http_timeouts(own.llm)
+
+
+@pytest.mark.parametrize(
+    ("provider", "expected"),
+    [
+        ("gemini", {"generationConfig": {"maxOutputTokens": 300}}),
+        ("openai", {"max_completion_tokens": 300}),
+        ("anthropic", {"max_tokens": 300}),
+        ("ollama", {"max_tokens": 300}),
+        ("openai-generic", {"max_tokens": 300}),
+    ],
+)
+def test_each_budget_sends_its_own_max_tokens_in_the_providers_spelling(
+    provider: str, expected: dict[str, object]
+) -> None:
+    spec = client_spec(
+        settings(
+            provider=provider,
+            base_url="http://127.0.0.1:9/v1",
+            api_key=SecretStr("k"),
+            max_tokens_thinking=300,
+            max_tokens_response=900,
+        )
+    )
+
+    thinking = client_options(spec, "thinking")
+    response = client_options(spec, "response")
+
+    assert {key: thinking[key] for key in expected} == expected
+    key = next(iter(expected))
+    assert response[key] != thinking[key]
 
 
 def test_the_registry_is_built_with_the_runtime_client() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,9 +48,27 @@ class Reply:
     finish_reason: str = "stop"
     """OpenAI spelling (stop, length, content_filter) or Gemini's (STOP, MAX_TOKENS, SAFETY):
     each protocol gets its own spelling."""
+    sse_body: bytes | None = None
+    """Replay mode: the exact bytes of a recorded SSE response body (keep-alive comments and
+    all), sent as they are, event by event, to a streamed request; every other field but the
+    delays and ``status`` is ignored. See :meth:`recorded`."""
+
+    @classmethod
+    def recorded(cls, path: str | os.PathLike[str], **fields: Any) -> Reply:
+        """Replay a response recorded from a real server (a file of raw SSE bytes)."""
+        with open(path, "rb") as handle:
+            return cls(sse_body=handle.read(), **fields)
+
+    def sse_events(self) -> list[bytes]:
+        """The recorded body cut after each blank line (one SSE event or comment each), bytes kept."""
+        body = self.sse_body or b""
+        pieces = re.split(rb"(?<=\n\n)|(?<=\r\n\r\n)", body)
+        return [piece for piece in pieces if piece]
 
     @property
     def full_text(self) -> str:
+        if self.sse_body is not None:
+            return replayed_text(self.sse_body)
         return "".join(self.chunks) if self.chunks is not None else self.text
 
     def pieces(self) -> list[str]:
@@ -63,11 +83,33 @@ class Reply:
         """Build from a script-file entry: an object of Reply fields, or a bare string (the text)."""
         if isinstance(data, str):
             return cls(text=data)
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in dataclasses.fields(cls)} | {"recorded"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown Reply field(s): {', '.join(unknown)}")
-        return cls(**dict(data))
+        fields = dict(data)
+        if "recorded" in fields:  # a script file names a recording by its path
+            return cls.recorded(fields.pop("recorded"), **fields)
+        return cls(**fields)
+
+
+def replayed_text(body: bytes) -> str:
+    """The text a recorded OpenAI-style SSE body says (its ``delta.content`` pieces joined)."""
+    import json
+
+    text = []
+    for line in body.decode("utf-8", "replace").splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            continue
+        for choice in event.get("choices") or [] if isinstance(event, dict) else []:
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                text.append(delta["content"])
+    return "".join(text)
 
 
 @dataclass(repr=False)

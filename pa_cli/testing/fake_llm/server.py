@@ -254,6 +254,8 @@ class FakeLLM:
             return keep_alive
         if not request.streamed and reply.drop_after_chunks is not None:
             return False
+        if reply.sse_body is not None and request.streamed:
+            return await self._replay(writer, request, reply, keep_alive)
         renderer = Render(request, reply, next(self._counter))
         if not request.streamed:
             if reply.malformed:
@@ -297,6 +299,22 @@ class FakeLLM:
         if drop_at is not None:
             writer.transport.abort()  # Gemini: every chunk sent, body still unterminated
             return False
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return keep_alive
+
+    async def _replay(
+        self, writer: asyncio.StreamWriter, request: RecordedRequest, reply: Reply, keep_alive: bool
+    ) -> bool:
+        """Send a recorded SSE body byte for byte, one event (or keep-alive comment) per chunk."""
+        head = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
+        writer.write(response_head(reply.status, [*head, ("Transfer-Encoding", "chunked")], keep_alive))
+        for index, event in enumerate(reply.sse_events()):
+            if index and reply.delay_between_chunks_ms > 0:
+                await asyncio.sleep(reply.delay_between_chunks_ms / 1000)
+            writer.write(chunk_frame(event))
+            request.chunks_sent_at.append(time.monotonic())
+            await writer.drain()
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return keep_alive
