@@ -150,7 +150,7 @@ def chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = No
 
 
 def completion(
-    cid: str, text: str, usage: dict[str, int], session_id: str, pending: list[tuple[str, str]]
+    cid: str, text: str, usage: dict[str, int] | None, session_id: str, pending: list[tuple[str, str]]
 ) -> dict[str, Any]:
     return {
         "id": cid,
