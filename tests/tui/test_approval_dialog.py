@@ -92,3 +92,53 @@ async def test_a_short_mail_fits_whole_at_80x24_and_can_be_approved(make_app: Ma
         assert not _approve(screen).disabled
         await pilot.press("y")
         await wait_until(pilot, lambda: results == [True])
+
+
+def _batch() -> ApprovalRequest:
+    choices = tuple((f"m{n}", f"news{n}@letters.example | Digest {n} | Fri, 20 Nov 2026") for n in range(5))
+    preview = "Archive (remove from the inbox) 5 messages:\n" + "\n".join(
+        f"  [{i}] {label}" for i, label in choices
+    )
+    return ApprovalRequest(
+        id="ap-batch",
+        tool="gmail_modify",
+        preview=preview,
+        arguments={"message_ids": [i for i, _ in choices], "action": "archive"},
+        choices=choices,
+    )
+
+
+async def test_a_batch_shows_a_checkbox_per_message_and_unticked_ones_are_left_out(make_app: MakeApp) -> None:
+    from textual.widgets import SelectionList
+
+    app = make_app()
+    results: list[bool] = []
+    request = _batch()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open(app, pilot, request, results)
+        choices = screen.query_one("#approval-choices", SelectionList)
+        assert len(choices.selected) == 5  # all ticked to start with
+        choices.focus()
+        await pilot.press("space")  # unticks the first
+        await pilot.press("down", "down", "space")  # and the third
+        await wait_until(pilot, lambda: len(choices.selected) == 3)
+        await pilot.press("end")
+        await wait_until(pilot, lambda: not _approve(screen).disabled)
+        await pilot.click("#approve")
+        await wait_until(pilot, lambda: results == [True])
+    assert request.deselected == ["m0", "m2"]
+
+
+async def test_a_batch_with_nothing_ticked_cannot_be_approved(make_app: MakeApp) -> None:
+    from textual.widgets import SelectionList
+
+    app = make_app()
+    results: list[bool] = []
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await _open(app, pilot, _batch(), results)
+        screen.query_one("#approval-choices", SelectionList).deselect_all()
+        await pilot.press("end")
+        await wait_until(pilot, lambda: not _approve(screen).disabled)
+        await pilot.click("#approve")
+        await pilot.pause(0.2)
+        assert results == [] and app.screen is screen

@@ -93,6 +93,19 @@ class ApprovalRepository:
             )
         raise ApprovalAlreadyDecided(f"approval {approval_id} was already {approval.status}")
 
+    def deselect(self, approval_id: str, ids: list[str]) -> Approval:
+        """Leave these items of a pending batch approval out of what it will run (before deciding it)."""
+        from pa_cli.tools.selection import with_deselected
+
+        with self._db.write() as session:
+            approval = session.get(Approval, approval_id)
+            if approval is None:
+                raise NotFoundError(f"no approval {approval_id!r}")
+            if approval.status != "pending":
+                raise ApprovalAlreadyDecided(f"approval {approval_id} was already {approval.status}")
+            approval.frozen = with_deselected(approval.frozen, ids)
+            return approval
+
     def mark_executed(self, approval_id: str, result_summary: str) -> None:
         with self._db.write() as session:
             approval = session.get(Approval, approval_id)
