@@ -30,6 +30,7 @@ CONFIG_KEYS: Final = (
     "agent.max_steps",
     "tools.mcp_servers",
     "gmail.mode",
+    "gmail.undo_seconds",
     "approvals.expire_hours",
 )
 

@@ -23,6 +23,7 @@ from pa_cli.cli import (
     config_cmd,
     doctor_cmd,
     history_cmd,
+    outbox_cmd,
     serve_cmd,
     tools_cmd,
 )
@@ -66,6 +67,8 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(serve_cmd.app, name="serve")
 app.command("doctor")(doctor_cmd.doctor)
+app.command("undo")(outbox_cmd.undo)
+app.add_typer(outbox_cmd.app, name="outbox")
 
 
 def _debug_enabled(argv: list[str]) -> bool:

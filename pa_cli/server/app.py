@@ -8,6 +8,7 @@ share one database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -32,11 +33,22 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
+    from pa_cli.outbox.send import run_outbox_worker
     from pa_cli.server.errors import install_error_handlers
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
     from pa_cli.server.openapi import finish_openapi
-    from pa_cli.server.routes import agent_config, approvals, audit, chat, meta, oauth, sessions, tools
+    from pa_cli.server.routes import (
+        agent_config,
+        approvals,
+        audit,
+        chat,
+        meta,
+        oauth,
+        outbox,
+        sessions,
+        tools,
+    )
     from pa_cli.server.runtime import RuntimeOptions, open_runtime
 
     opts = options or RuntimeOptions()
@@ -51,9 +63,11 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         if opts.settle_heap:
             preload_turn_modules()
             settle_heap()
+        outbox = asyncio.create_task(run_outbox_worker(runtime.store, settings, runtime.secrets))
         try:
             yield
         finally:
+            outbox.cancel()
             await runtime.aclose()
 
     app = FastAPI(
@@ -66,7 +80,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         openapi_url=None,  # served by routes.meta, behind the token like every API route
     )
     install_error_handlers(app)
-    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta):
+    for module in (chat, approvals, tools, agent_config, sessions, audit, oauth, meta, outbox):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit, max_bytes=(opts.limits or Limits.from_settings(settings.server)).max_body_bytes

@@ -142,3 +142,43 @@ async def test_a_batch_with_nothing_ticked_cannot_be_approved(make_app: MakeApp)
         await pilot.click("#approve")
         await pilot.pause(0.2)
         assert results == [] and app.screen is screen
+
+
+async def test_slash_undo_takes_back_the_mail_waiting_in_the_outbox(make_app: MakeApp) -> None:
+    from datetime import timedelta
+
+    from pa_cli.outbox.repository import OutboxRepository
+    from pa_cli.store.types import utcnow
+    from pa_cli.tui.widgets.conversation import Conversation
+
+    app = make_app()
+    store = app.service.store
+    outbox = OutboxRepository.of(store)
+    item = outbox.add(
+        user_id=store.users.local_user().id,
+        arguments={"to": ["priya@example.com"], "subject": "Notes", "body": "x"},
+        summary="to priya@example.com: Notes",
+        send_after=utcnow() + timedelta(minutes=10),
+        kind="undo",
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.1)
+        await _type_command(app, pilot, "/undo")
+        await wait_until(pilot, lambda: outbox.get(item.id).status == "cancelled")  # type: ignore[union-attr]
+        await wait_until(
+            pilot, lambda: "Undone: to priya@example.com: Notes" in _text(app.query_one(Conversation))
+        )
+        await _type_command(app, pilot, "/undo")
+        await wait_until(pilot, lambda: "nothing to undo" in _text(app.query_one(Conversation)))
+
+
+def _text(widget: Any) -> str:
+    from textual.widgets import Static
+
+    return " ".join(str(s.render()) for s in widget.query(Static))
+
+
+async def _type_command(app: ChatApp, pilot: Any, text: str) -> None:
+    app.prompt.focus()
+    app.prompt.text = text
+    await pilot.press("enter")

@@ -226,6 +226,7 @@ class Turn {
     line.className = `tool ${data.status}`;
     line.textContent = `${data.tool}: ${data.summary || data.status}`;
     if (!line.parentNode) this.item.insertBefore(line, this.text);
+    if (data.tool === "gmail_send" && data.ok && /pa undo/.test(data.summary || "")) line.append(undoButton());
   }
 
   on_plan(data) {
@@ -312,6 +313,22 @@ function choiceList(choices) {
   }
   list.append(el("div", "choices-note", ""));
   return list;
+}
+
+// An approved mail waits in the outbox for a few seconds: this takes it back (POST .../outbox/undo).
+function undoButton() {
+  const button = el("button", "undo-send", "Undo send");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const undone = await api(`${API}/outbox/undo`, { method: "POST", body: {} });
+      button.replaceWith(el("span", "undone", ` — undone (${undone.summary}), not sent`));
+    } catch (error) {
+      button.replaceWith(el("span", "undo-failed", ` — ${error.message}`));
+    }
+  });
+  return button;
 }
 
 function startTurn(path, body) {
