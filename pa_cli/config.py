@@ -189,6 +189,8 @@ class ToolsSettings(_Section):
 
 class GmailSettings(_Section):
     mode: Literal["full", "draft_only"] = "full"
+    #: How long an approved gmail_send waits in the outbox, so that `pa undo` can take it back.
+    undo_seconds: int = Field(10, ge=0, le=600)
 
 
 class Settings(_Section):

@@ -35,6 +35,7 @@ CONFIG_KEYS: Final = (
     "agent.max_steps",
     "tools.mcp_servers",
     "gmail.mode",
+    "gmail.undo_seconds",
     "approvals.expire_hours",
     "routines.run_in_server",
     "routines.tick_seconds",

@@ -50,6 +50,8 @@ class ApprovalRequired(_Event):
     tool: str
     preview: str
     expires_at: str | None = None
+    #: A batch's items ({"id", "label"}), all ticked: a person may leave some out when approving.
+    choices: list[dict[str, str]] = []
 
 
 class PlanUpdated(_Event):

@@ -202,14 +202,19 @@ class AgentService:
         frontend: str = "cli",
         user_id: int | None = None,
         client_id: str | None = None,
+        deselected: list[str] | None = None,
     ) -> AsyncIterator[Event]:
-        """Decide a pending approval and continue its turn."""
+        """Decide a pending approval and continue its turn (a batch runs without ``deselected`` items)."""
         from pa_cli.agent.resume import prepare_resume
 
         uid = user_id if user_id is not None else self.store.users.local_user().id
         from pa_cli.ids import resolve_approval
 
         approval = resolve_approval(self.store, uid, approval_id)
+        if approved and deselected:
+            from pa_cli.tools.selection import with_deselected
+
+            approval = self.store.approvals.deselect(approval.id, deselected, with_deselected)
         approval = self._decide(approval, approved, frontend, client_id)
         plan = prepare_resume(self.store, approval)
         session_id = approval.session_id or ""

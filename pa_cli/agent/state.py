@@ -28,6 +28,10 @@ class ApprovalRequest:
     tool: str
     preview: str
     arguments: dict[str, Any]
+    #: A batch's items (``pa_cli.tools.selection``): (id, label) pairs a person may leave out.
+    choices: tuple[tuple[str, str], ...] = ()
+    #: Filled by the front-end with the ids the person unticked, before it approves.
+    deselected: list[str] = field(default_factory=list)
 
 
 #: Asked for a decision on a side effect: True approve, False deny, None "not now" (the turn suspends).

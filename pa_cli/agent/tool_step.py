@@ -19,6 +19,7 @@ from pa_cli.agent.events import ApprovalRequired, PlanUpdated, ToolCallFinished,
 from pa_cli.agent.state import ApprovalRequest, ProposedToolCall, TurnState
 from pa_cli.errors import PaError
 from pa_cli.tools.base import PreparedCall, Tool, ToolContext, ToolResult
+from pa_cli.tools.selection import choices_json, choices_of, with_deselected
 
 if TYPE_CHECKING:
     from pa_cli.agent.llm import ToolOutcome
@@ -211,14 +212,27 @@ async def _ask_approval(
         tool_call_id=call.call_id,
     )
     expires = approval.expires_at.isoformat() if approval.expires_at else None
-    await state.emit(ApprovalRequired(id=approval.id, tool=tool.name, preview=preview, expires_at=expires))
+    await state.emit(
+        ApprovalRequired(
+            id=approval.id,
+            tool=tool.name,
+            preview=preview,
+            expires_at=expires,
+            choices=choices_json(prepared.frozen),
+        )
+    )
     if state.approver is None or state.unattended:
         # No person is present in an unattended turn: whatever approver a caller passed, it waits.
         return None, approval.id, preview, prepared.frozen
-    decision = await state.approver(ApprovalRequest(approval.id, tool.name, preview, call.arguments))
+    choices = tuple((c.id, c.label) for c in choices_of(prepared.frozen))
+    request = ApprovalRequest(approval.id, tool.name, preview, call.arguments, choices)
+    decision = await state.approver(request)
+    frozen = prepared.frozen
+    if decision and request.deselected:
+        frozen = state.store.approvals.deselect(approval.id, request.deselected, with_deselected).frozen
     if decision is not None:
         state.store.approvals.decide(approval.id, approved=decision, frontend=state.frontend)
-    return decision, approval.id, preview, prepared.frozen
+    return decision, approval.id, preview, frozen
 
 
 def current_taint(state: TurnState) -> list[str]:

@@ -25,6 +25,7 @@ from pa_cli.cli import (
     history_cmd,
     mcp_cmd,
     memory_cmd,
+    outbox_cmd,
     routine_cmd,
     serve_cmd,
     skills_cmd,
@@ -74,6 +75,8 @@ app.command("doctor")(doctor_cmd.doctor)
 app.command("mcp")(mcp_cmd.mcp)
 app.add_typer(skills_cmd.app, name="skills")
 app.add_typer(routine_cmd.app, name="routine")
+app.command("undo")(outbox_cmd.undo)
+app.add_typer(outbox_cmd.app, name="outbox")
 
 
 def _debug_enabled(argv: list[str]) -> bool:

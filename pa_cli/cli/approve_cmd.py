@@ -14,11 +14,21 @@ def approve(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {response, session_id, tools_used}.")
     ] = False,
+    except_ids: Annotated[
+        str | None,
+        typer.Option(
+            "--except",
+            metavar="ID,ID",
+            help="For a batch (gmail_modify): leave these items out; the rest runs.",
+        ),
+    ] = None,
 ) -> None:
     """Approve a pending action; it runs and the turn continues."""
     from pa_cli.cli.ask_run import run_decision
+    from pa_cli.tools.selection import parse_id_list
 
-    raise typer.Exit(run_decision(approval_id, approved=True, as_json=as_json))
+    deselected = parse_id_list(except_ids)
+    raise typer.Exit(run_decision(approval_id, approved=True, as_json=as_json, deselected=deselected))
 
 
 def deny(

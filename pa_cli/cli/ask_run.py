@@ -50,9 +50,11 @@ def run_ask(
         return EXIT_TERMINATED
 
 
-def run_decision(approval_id: str, *, approved: bool, as_json: bool) -> int:
+def run_decision(
+    approval_id: str, *, approved: bool, as_json: bool, deselected: list[str] | None = None
+) -> int:
     try:
-        return asyncio.run(_decide(approval_id, approved, as_json))
+        return asyncio.run(_decide(approval_id, approved, as_json, deselected))
     except Terminated:
         sys.stderr.write("\nterminated\n")
         return EXIT_TERMINATED
@@ -83,7 +85,7 @@ async def _ask(
     return await _consume(events, printer)
 
 
-async def _decide(approval_id: str, approved: bool, as_json: bool) -> int:
+async def _decide(approval_id: str, approved: bool, as_json: bool, deselected: list[str] | None) -> int:
     from pa_cli.cli.approval_outcome import DecidedCall
     from pa_cli.cli.render import TurnPrinter
 
@@ -92,7 +94,9 @@ async def _decide(approval_id: str, approved: bool, as_json: bool) -> int:
         tty=runtime.stdout_is_tty(), stream=True, as_json=as_json, status_tty=_stderr_is_tty()
     )
     decided = DecidedCall(announce=printer.as_json or not printer.tty)  # a TTY shows it already
-    events = decided.watch(service.resume(approval_id, approved, approver=_approver(printer, False)))
+    events = decided.watch(
+        service.resume(approval_id, approved, approver=_approver(printer, False), deselected=deselected)
+    )
     return await _consume(events, printer)
 
 

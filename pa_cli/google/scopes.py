@@ -20,12 +20,14 @@ SERVICES: tuple[str, ...] = ("gmail", "calendar")
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
+#: Labels and trash, for gmail_modify and gmail_label_create (never delete for good: no mail.google.com).
+GMAIL_MODIFY = "https://www.googleapis.com/auth/gmail.modify"
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 
 #: Every scope a service's tool set can use (``gmail.mode = full``).
 SCOPES: dict[str, list[str]] = {
-    "gmail": [GMAIL_READONLY, GMAIL_COMPOSE, GMAIL_SEND],
+    "gmail": [GMAIL_READONLY, GMAIL_COMPOSE, GMAIL_SEND, GMAIL_MODIFY],
     "calendar": [CALENDAR_READONLY, CALENDAR_EVENTS],
 }
 

@@ -8,6 +8,7 @@ share one database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
+    from pa_cli.outbox.send import run_outbox_worker
     from pa_cli.server.errors import install_error_handlers
     from pa_cli.server.heap import preload_turn_modules, settle_heap
     from pa_cli.server.limits import BodySizeLimit, Limits
@@ -46,6 +48,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         meta,
         oauth,
         openai_api,
+        outbox,
         routines,
         sessions,
         tools,
@@ -64,10 +67,12 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         if opts.settle_heap:
             preload_turn_modules()
             settle_heap()
+        outbox = asyncio.create_task(run_outbox_worker(runtime.store, settings, runtime.secrets))
         try:
             async with mcp_running():
                 yield
         finally:
+            outbox.cancel()
             await runtime.aclose()
 
     app = FastAPI(
@@ -92,6 +97,7 @@ def create_app(settings: Settings, options: RuntimeOptions | None = None) -> Fas
         meta,
         openai_api,
         routines,
+        outbox,
     ):
         app.include_router(module.router)
     mcp_running = mcp_http.install(app)

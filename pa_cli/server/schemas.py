@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 #: "Contains something other than white space", the same for every regex engine that reads it:
 #: JSON Schema's (ECMA-262), pydantic's (Rust) and Python's str.strip() disagree on U+001C-U+001F,
@@ -97,6 +105,8 @@ class CancelResponse(BaseModel):
 
 class ApprovalDecision(_Request):
     approve: StrictBool
+    #: For a batch approval: the items (ids from its ``choices``) to leave out; the rest runs.
+    deselected: list[Annotated[str, StringConstraints(max_length=200)]] = Field(default=[], max_length=1000)
 
 
 class ApprovalOut(BaseModel):
@@ -106,6 +116,8 @@ class ApprovalOut(BaseModel):
     session_id: str | None
     created_at: datetime
     expires_at: datetime | None
+    #: A batch approval's items ({"id", "label"}); POST .../approvals/{id} may leave some out.
+    choices: list[dict[str, str]] = []
 
 
 class ApprovalsResponse(BaseModel):

@@ -379,3 +379,31 @@ class OpenAIConversation(PaModel, table=True):
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     session_id: str = Field(foreign_key="sessions.id", ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxItem(PaModel, table=True):
+    """An approved mail waiting to go out: the undo window (``gmail.undo_seconds``) or a ``send_at``.
+
+    Claimed atomically (pending -> sending) by whoever sends it, so it goes out exactly once.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_send_after", "status", "send_after"),)
+
+    id: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    session_id: str | None = Field(default=None, foreign_key="sessions.id", ondelete="SET NULL")
+    approval_id: str | None = None
+    tool: str = "gmail_send"
+    #: The tool's validated arguments: what was previewed and approved, sent as is.
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: One line for lists and `pa undo`: "to ann@example.com: Notes".
+    summary: str = Field(sa_type=Text)
+    kind: str = "undo"  # undo (the window after approval) | scheduled (send_at)
+    status: str = "pending"  # pending | sending | sent | cancelled | failed
+    send_after: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    error: str | None = Field(default=None, sa_type=Text)

@@ -281,6 +281,19 @@ class ChatApp(App[None]):
 
         self.push_screen(MemoryScreen(self.data.memory_book()))
 
+    async def action_undo_send(self) -> None:
+        """`/undo`: take back the latest approved mail while it waits in the outbox."""
+        from pa_cli.errors import PaError
+        from pa_cli.outbox.send import undo_latest
+
+        store = self.service.store
+        try:
+            item = await asyncio.to_thread(lambda: undo_latest(store, store.users.local_user().id))
+        except PaError as exc:
+            await self.conversation.notice(exc.message, kind="warning")
+            return
+        await self.conversation.notice(f"Undone: {item.summary} (not sent)")
+
     def action_help(self) -> None:
         self.push_screen(InfoScreen("Help", commands.HELP, id="help"))
 
@@ -300,6 +313,8 @@ class ChatApp(App[None]):
             self.sidebar.query_one("#session-list").focus()
         elif name == "help":
             self.action_help()
+        elif name == "undo":
+            await self.action_undo_send()
         elif name == "tools":
             self.show_tools()
         elif name == "system":

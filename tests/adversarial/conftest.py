@@ -119,6 +119,7 @@ def bench(rig: GoogleRig, pa: PaRunner, fake_llm: FakeLLM, tmp_path: Path) -> It
     pa.extra_env.update(fake_llm.env())
     rig.grant("gmail")
     rig.grant("calendar")
+    assert pa("config", "set", "gmail.undo_seconds", "0").returncode == 0  # a send is one audited call
     bench = Bench(pa=pa, llm=fake_llm, google=rig.fake, rig=rig, home=tmp_path / "pa-home")
     yield bench
     bench.check_invariant()

@@ -28,6 +28,8 @@ def google(fake_google_env: FakeGoogle, pa: PaRunner, fake_llm: FakeLLM, tmp_pat
     secrets_file = fake_google_env.client_secrets_json(tmp_path / "client_secret.json")
     setup = pa("tools", "setup", "google", "--client-secrets", str(secrets_file))
     assert setup.returncode == 0, setup.stderr
+    # These tests check the send itself; the undo window has its own (tests/google/test_outbox_e2e.py).
+    assert pa("config", "set", "gmail.undo_seconds", "0").returncode == 0
     return fake_google_env
 
 

@@ -21,7 +21,13 @@ from pa_cli.google.oauth import (
     begin_web_authorization,
     complete_web_authorization,
 )
-from pa_cli.google.scopes import CALENDAR_READONLY, GMAIL_COMPOSE, GMAIL_READONLY, GMAIL_SEND
+from pa_cli.google.scopes import (
+    CALENDAR_READONLY,
+    GMAIL_COMPOSE,
+    GMAIL_MODIFY,
+    GMAIL_READONLY,
+    GMAIL_SEND,
+)
 from tests.google.support import GoogleRig, browser_for
 
 
@@ -86,7 +92,7 @@ def test_each_service_asks_only_for_its_own_scopes(rig: GoogleRig) -> None:
 def test_draft_only_mode_never_asks_for_the_send_scope(rig: GoogleRig) -> None:
     rig.reload({"gmail.mode": "draft_only"})
     result = _authorize(rig, "gmail")
-    assert rig.fake.auth_requests[-1]["scope"].split() == [GMAIL_READONLY, GMAIL_COMPOSE]
+    assert rig.fake.auth_requests[-1]["scope"].split() == [GMAIL_READONLY, GMAIL_COMPOSE, GMAIL_MODIFY]
     assert GMAIL_SEND not in result.scopes
 
 

@@ -96,6 +96,7 @@ def test_tools_run_of_a_google_side_effect_waits_for_approval(
     secrets_file = fake_google_env.client_secrets_json(tmp_path / "client_secret.json")
     assert pa("tools", "setup", "google", "--client-secrets", str(secrets_file)).returncode == 0
     authorize(pa, fake_google_env, service)
+    assert pa("config", "set", "gmail.undo_seconds", "0").returncode == 0  # the send itself, no window
     result = pa("tools", "run", tool, "--args", json.dumps(args))
     match = re.search(r"pa approve (\w+)", result.stderr)
     assert match, result.stderr

@@ -12,6 +12,7 @@ from pa_cli.server.runtime import FRONTEND, Client, Runtime, reject_unknown_quer
 from pa_cli.server.schemas import ID_PATTERN, ApprovalDecision, ApprovalOut, ApprovalsResponse
 from pa_cli.server.sse import SSE_RESPONSE_DOC, TurnEventStream
 from pa_cli.server.turns import replay_stream, start_stream
+from pa_cli.tools.selection import choices_json
 
 router = APIRouter(
     prefix="/api/v1/personal-assistant", tags=["approvals"], dependencies=[Depends(reject_unknown_query)]
@@ -37,6 +38,7 @@ async def list_approvals(client: Client, runtime: Runtime) -> ApprovalsResponse:
                 session_id=a.session_id,
                 created_at=a.created_at,
                 expires_at=a.expires_at,
+                choices=choices_json(a.frozen),
             )
             for a in pending
         ]
@@ -60,6 +62,11 @@ async def decide(
         return replay_stream(runtime, client, int(last_event_id))
     runtime.limiter.admit_turn(client.client_id)
     events = runtime.service.resume(
-        approval_id, body.approve, frontend=FRONTEND, user_id=client.user_id, client_id=client.client_id
+        approval_id,
+        body.approve,
+        frontend=FRONTEND,
+        user_id=client.user_id,
+        client_id=client.client_id,
+        deselected=list(body.deselected),
     )
     return await start_stream(runtime, events, client)

@@ -226,6 +226,7 @@ class Turn {
     line.className = `tool ${data.status}`;
     line.textContent = `${data.tool}: ${data.summary || data.status}`;
     if (!line.parentNode) this.item.insertBefore(line, this.text);
+    if (data.tool === "gmail_send" && data.ok && /pa undo/.test(data.summary || "")) line.append(undoButton());
   }
 
   on_plan(data) {
@@ -266,6 +267,8 @@ function approvalCard(data) {
   card.dataset.id = data.id;
   card.append(el("div", "title", `Approve ${data.tool}?`));
   card.append(el("pre", "preview", data.preview));
+  const choices = choiceList(data.choices || []);
+  if (choices) card.append(choices);
   const buttons = el("div", "buttons");
   const approve = el("button", "approve", "Approve");
   const deny = el("button", "deny", "Deny");
@@ -274,13 +277,58 @@ function approvalCard(data) {
     if (state.busy) return;
     approve.disabled = deny.disabled = true;
     card.classList.add(yes ? "approved" : "denied");
-    startTurn(`${API}/approvals/${encodeURIComponent(data.id)}`, { approve: yes });
+    const body = { approve: yes };
+    if (yes && choices) {
+      body.deselected = [...choices.querySelectorAll("input:not(:checked)")].map((box) => box.value);
+      if (body.deselected.length === choices.querySelectorAll("input").length) {
+        approve.disabled = deny.disabled = false;
+        card.classList.remove("approved");
+        choices.querySelector(".choices-note").textContent = "Nothing is ticked: deny instead.";
+        return;
+      }
+    }
+    if (choices) choices.querySelectorAll("input").forEach((box) => (box.disabled = true));
+    startTurn(`${API}/approvals/${encodeURIComponent(data.id)}`, body);
   };
   approve.addEventListener("click", () => decide(true));
   deny.addEventListener("click", () => decide(false));
   buttons.append(approve, deny);
   card.append(buttons);
   return card;
+}
+
+// A batch approval's items (gmail_modify): one checkbox each, all ticked; unticked ones are left out.
+function choiceList(choices) {
+  if (!choices.length) return null;
+  const list = el("fieldset", "choices");
+  list.append(el("legend", "", `Runs on the ticked ones (${choices.length})`));
+  for (const choice of choices) {
+    const row = el("label", "choice");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.value = choice.id;
+    row.append(box, " ", el("span", "", choice.label));
+    list.append(row);
+  }
+  list.append(el("div", "choices-note", ""));
+  return list;
+}
+
+// An approved mail waits in the outbox for a few seconds: this takes it back (POST .../outbox/undo).
+function undoButton() {
+  const button = el("button", "undo-send", "Undo send");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const undone = await api(`${API}/outbox/undo`, { method: "POST", body: {} });
+      button.replaceWith(el("span", "undone", ` — undone (${undone.summary}), not sent`));
+    } catch (error) {
+      button.replaceWith(el("span", "undo-failed", ` — ${error.message}`));
+    }
+  });
+  return button;
 }
 
 function startTurn(path, body) {

@@ -9,6 +9,7 @@ once; deciding an expired or already decided approval raises a typed error.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 
@@ -92,6 +93,25 @@ class ApprovalRepository:
                 hint="ask again: the request makes a new approval with a fresh preview",
             )
         raise ApprovalAlreadyDecided(f"approval {approval_id} was already {approval.status}")
+
+    def deselect(
+        self,
+        approval_id: str,
+        ids: list[str],
+        narrow: Callable[[dict[str, Any] | None, list[str]], dict[str, Any] | None],
+    ) -> Approval:
+        """Leave these items of a pending batch approval out of what it will run (before deciding it).
+
+        ``narrow`` (``tools.selection.with_deselected``) checks the ids and returns the narrowed
+        request: the store keeps it, the tools layer decides what narrowing means."""
+        with self._db.write() as session:
+            approval = session.get(Approval, approval_id)
+            if approval is None:
+                raise NotFoundError(f"no approval {approval_id!r}")
+            if approval.status != "pending":
+                raise ApprovalAlreadyDecided(f"approval {approval_id} was already {approval.status}")
+            approval.frozen = narrow(approval.frozen, ids)
+            return approval
 
     def mark_executed(self, approval_id: str, result_summary: str) -> None:
         with self._db.write() as session:

@@ -18,6 +18,8 @@ from starlette.middleware import Middleware
 from pa_cli.testing.fake_google.browser import FakeBrowser
 from pa_cli.testing.fake_google.calendar_routes import calendar_routes
 from pa_cli.testing.fake_google.calendar_state import CalendarStore, Event, EventChange
+from pa_cli.testing.fake_google.discovery import DiscoveryValidator, Violation
+from pa_cli.testing.fake_google.gmail_labels import Labels, gmail_label_routes
 from pa_cli.testing.fake_google.gmail_routes import gmail_routes
 from pa_cli.testing.fake_google.gmail_state import AttachmentLike, Mailbox
 from pa_cli.testing.fake_google.http_server import ApiRequest, LoopbackServer, RequestRecorder
@@ -57,19 +59,40 @@ class FakeGoogle:
         with self.lock:
             self.oauth = OAuthState(self._client_id, self._client_secret)
             self.mail = Mailbox(self.user_email)
+            self.labels = Labels()
             self.calendar = CalendarStore(self.user_email, self.time_zone)
             self.api_requests: list[ApiRequest] = []
+            #: Requests that broke Google's discovery documents (answered 400); tests assert it stays empty.
+            self.violations: list[Violation] = []
 
     def app(self) -> Starlette:
         return Starlette(
-            routes=[*oauth_routes(self), *gmail_routes(self), *calendar_routes(self)],
-            middleware=[Middleware(RequestRecorder, record=self._record_request)],
+            routes=[
+                *oauth_routes(self),
+                *gmail_label_routes(self),  # before gmail_routes: messages/batchModify is not a message id
+                *gmail_routes(self),
+                *calendar_routes(self),
+            ],
+            middleware=[
+                Middleware(RequestRecorder, record=self._record_request),
+                Middleware(DiscoveryValidator, report=self._record_violation),
+            ],
             exception_handlers={ApiError: api_error_handler},
         )
 
     def _record_request(self, request: ApiRequest) -> None:
         with self.lock:
             self.api_requests.append(request)
+
+    def _record_violation(self, violation: Violation) -> None:
+        with self.lock:
+            self.violations.append(violation)
+
+    def take_violations(self) -> list[Violation]:
+        """The discovery violations so far, forgotten (for a test that provokes them on purpose)."""
+        with self.lock:
+            taken, self.violations = self.violations, []
+            return taken
 
     def start(self) -> str:
         """Serve on 127.0.0.1 and a free port; returns the base URL (idempotent)."""

@@ -15,6 +15,9 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
     "gmail_read",
     "gmail_draft",
     "gmail_send",
+    "gmail_modify",
+    "gmail_labels",
+    "gmail_label_create",
     "calendar_list_events",
     "calendar_free_busy",
     "calendar_create_event",
@@ -26,5 +29,6 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
 def google_tools() -> list[type[Tool]]:
     from pa_cli.tools.google.calendar import CALENDAR_TOOLS
     from pa_cli.tools.google.gmail import GMAIL_TOOLS
+    from pa_cli.tools.google.gmail_triage import TRIAGE_TOOLS
 
-    return [*GMAIL_TOOLS, *CALENDAR_TOOLS]
+    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *CALENDAR_TOOLS]

@@ -251,18 +251,41 @@ class GmailDraft(_MailTool):
         )
 
 
+class GmailSendArgs(MailArgs):
+    send_at: str | None = Field(
+        None,
+        description="ISO 8601 time to send it later (held in the outbox until then); omit to send now",
+    )
+
+
 class GmailSend(_MailTool):
     name = "gmail_send"
     description = (
         "Send an email from the user's Gmail (needs the user's approval). With reply_to_message_id it "
-        "is sent as a reply in that message's thread."
+        "is sent as a reply in that message's thread; with send_at it is scheduled. After approval it "
+        "waits gmail.undo_seconds in the outbox, so the user can undo it (`pa undo`)."
     )
+    args_model = GmailSendArgs
     requires = (GMAIL_READONLY, GMAIL_SEND)
     action = "Send this email:"
+
+    async def preview(self, args: MailArgs, ctx: ToolContext) -> str:
+        text = await super().preview(args, ctx)
+        send_at = getattr(args, "send_at", None)
+        if send_at:
+            from pa_cli.outbox.queue import describe_send_at
+
+            text += f"\n\nScheduled: {describe_send_at(send_at, ctx.settings)}"
+        return text
 
     async def run(self, args: MailArgs, ctx: ToolContext) -> ToolResult:
         if ctx.settings.gmail.mode == "draft_only":
             raise ToolError("gmail.mode is draft_only: sending is disabled; use gmail_draft")
+        send_at = getattr(args, "send_at", None)
+        if send_at or ctx.settings.gmail.undo_seconds > 0:
+            from pa_cli.outbox.queue import queue_send
+
+            return queue_send(ctx, args, send_at)
 
         def send(api: Any) -> tuple[OutgoingMail, dict[str, Any]]:
             mail = prepare_mail(api, args)

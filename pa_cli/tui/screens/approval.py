@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Label, SelectionList, Static
 
 from pa_cli.sanitize import clean, clean_line
 
@@ -105,6 +105,18 @@ class ApprovalScreen(ModalScreen[bool]):
                             table.append("\n")
                     yield Static(table, id="approval-facts")
                 yield Static(Text(clean(request.preview)), id="approval-preview")
+            if request.choices:
+                yield Label(
+                    Text(f"Runs on the ticked ones ({len(request.choices)}); space unticks:"),
+                    id="approval-choices-title",
+                )
+                yield SelectionList[str](
+                    *[
+                        (clean_line(f"{label}  [{item_id}]"), item_id, True)
+                        for item_id, label in request.choices
+                    ],
+                    id="approval-choices",
+                )
             yield Label(
                 Text("Scroll to the end (↓, PgDn, End) to approve; n or Esc denies."), id="approval-hint"
             )
@@ -150,6 +162,12 @@ class ApprovalScreen(ModalScreen[bool]):
         if approved and not self.seen_to_end:
             self.notify("Scroll to the end of the preview before approving.", severity="warning")
             return
+        if approved and self.request.choices:
+            ticked = set(self.query_one("#approval-choices", SelectionList).selected)
+            if not ticked:
+                self.notify("Nothing is ticked: deny instead (n).", severity="warning")
+                return
+            self.request.deselected[:] = [i for i, _ in self.request.choices if i not in ticked]
         self.dismiss(approved)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -16,14 +16,15 @@ from tests.google.support import GoogleRig
 
 @pytest.fixture
 def gmail(rig: GoogleRig) -> GoogleRig:
+    rig.reload({"gmail.undo_seconds": 0})  # the send itself; the outbox has its own tests
     rig.grant("gmail")
     return rig
 
 
-READERS = ("gmail_search", "gmail_read", "calendar_list_events", "calendar_free_busy")
+READERS = ("gmail_search", "gmail_read", "gmail_labels", "calendar_list_events", "calendar_free_busy")
 
 
-def test_the_nine_google_tools_declare_their_service_scopes_and_trust() -> None:
+def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
     tools = {tool.name: tool for tool in google_tools()}
     assert tuple(tools) == GOOGLE_TOOL_NAMES
     for name, tool in tools.items():
@@ -33,6 +34,8 @@ def test_the_nine_google_tools_declare_their_service_scopes_and_trust() -> None:
     side_effects = {name for name, tool in tools.items() if tool.side_effect}
     assert side_effects == {  # DESIGN: a draft is not a side effect (nothing leaves the mailbox)
         "gmail_send",
+        "gmail_modify",
+        "gmail_label_create",
         "calendar_create_event",
         "calendar_update_event",
         "calendar_delete_event",

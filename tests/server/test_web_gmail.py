@@ -1,0 +1,126 @@
+"""Gmail on the web page: a batch approval with a checkbox per message; the undo-send button."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from pa_cli.config import load_settings
+from pa_cli.google.credentials import save_tokens
+from pa_cli.google.scopes import scopes_for
+from pa_cli.secrets import open_secret_store
+from pa_cli.store import open_store
+from pa_cli.testing.fake_google import FakeGoogle
+from pa_cli.testing.fake_llm import FakeLLM
+from tests.agent.scripts import thinking
+from tests.server.support import API, LiveServer, issue, server_env, stream_events
+from tests.server.web import answered, ask, pair
+
+pytest_plugins = ["tests.server.browser"]
+pytestmark = pytest.mark.slow
+
+
+def _grant_gmail(env: dict[str, str], fake: FakeGoogle) -> None:
+    settings = load_settings(environ=env)
+    issued = fake.issue_tokens(scopes_for(settings, "gmail"))
+    assert issued.refresh_token is not None
+    with open_store(settings) as store:
+        save_tokens(
+            store,
+            open_secret_store(settings.app_paths, env),
+            store.users.local_user().id,
+            "gmail",
+            refresh_token=issued.refresh_token,
+            access_token=issued.access_token,
+            expiry=datetime.now(UTC) + timedelta(seconds=issued.expires_in),
+            scopes=list(issued.scopes),
+        )
+
+
+@pytest.fixture
+def gmail_server(fake_google: FakeGoogle, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[LiveServer]:
+    secrets_file = fake_google.client_secrets_json(tmp_path / "client_secret.json")
+    env = server_env(tmp_path / "home", fake_llm.env(), **fake_google.env(secrets_file))
+    _grant_gmail(env, fake_google)
+    config = [sys.executable, "-m", "pa_cli", "config", "set", "gmail.undo_seconds", "600"]
+    assert subprocess.run(config, env=env, capture_output=True, check=False).returncode == 0
+    live = LiveServer.start(env)
+    live.token, live.client_id = issue(env)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def test_unticked_messages_are_left_out_of_the_approved_batch(
+    page: Page, gmail_server: LiveServer, fake_google: FakeGoogle, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    ids = [
+        fake_google.add_message(f"n{i}@letters.example", "me@example.com", f"Digest {i}", "x", date=start).id
+        for i in range(5)
+    ]
+    fake_llm.reply_text(thinking(None, ("gmail_modify", {"message_ids": ids, "action": "mark_read"})))
+    fake_llm.reply_text(thinking("Marked them read."))
+    pair(page, gmail_server)
+    ask(page, "mark the digests read")
+    card = page.locator("#log .approval")
+    expect(card).to_be_visible(timeout=30_000)
+    boxes = card.locator(".choices input[type=checkbox]")
+    expect(boxes).to_have_count(5)
+    expect(card.locator(".choice").first).to_contain_text("n0@letters.example | Digest 0")
+    boxes.nth(1).uncheck()
+    boxes.nth(3).uncheck()
+    page.screenshot(path=str(tmp_path / "batch-approval.png"))  # what a person saw, kept with the test
+    card.locator("button.approve").click()
+    answered(page, timeout=30_000)
+    expect(page.locator("#log .msg.assistant").last).to_contain_text("Marked them read.")
+    read = [i for i in ids if "UNREAD" not in fake_google.message(i).label_ids]
+    assert read == [ids[0], ids[2], ids[4]]
+    assert all("UNREAD" in fake_google.message(i).label_ids for i in (ids[1], ids[3]))
+
+
+def test_the_undo_button_takes_back_an_approved_send(
+    page: Page, gmail_server: LiveServer, fake_google: FakeGoogle, fake_llm: FakeLLM
+) -> None:
+    mail = {"to": ["priya@example.com"], "subject": "Notes", "body": "The notes."}
+    fake_llm.reply_text(thinking(None, ("gmail_send", mail)))
+    fake_llm.reply_text(thinking("It goes out in ten minutes unless you undo it."))
+    pair(page, gmail_server)
+    ask(page, "email Priya the notes")
+    card = page.locator("#log .approval")
+    expect(card).to_be_visible(timeout=30_000)
+    card.locator("button.approve").click()
+    undo = page.locator("#log button.undo-send")
+    expect(undo).to_be_visible(timeout=30_000)
+    undo.click()
+    expect(page.locator("#log .undone")).to_contain_text("undone (to priya@example.com: Notes), not sent")
+    time.sleep(1)
+    assert fake_google.sent == []
+
+
+def test_pa_serve_sends_a_scheduled_mail_when_it_is_due(
+    gmail_server: LiveServer, fake_google: FakeGoogle, fake_llm: FakeLLM
+) -> None:
+    send_at = (datetime.now(UTC) + timedelta(seconds=20)).replace(microsecond=0).isoformat()
+    mail = {"to": ["sam@example.com"], "subject": "Later", "body": "Scheduled.", "send_at": send_at}
+    fake_llm.reply_text(thinking(None, ("gmail_send", mail)))
+    fake_llm.reply_text(thinking("Scheduled."))
+    with gmail_server.client() as http:
+        events = stream_events(http, f"{API}/chat/stream", {"message": "send Sam this later"})
+        approval_id = next(e.data["id"] for e in events if e.event == "approval_required")
+        stream_events(http, f"{API}/approvals/{approval_id}", {"approve": True})
+    assert fake_google.sent == []  # held in the outbox until its time
+    deadline = time.monotonic() + 90
+    while not fake_google.sent and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [(m.to, m.subject) for m in fake_google.sent] == [(["sam@example.com"], "Later")]
+    time.sleep(3)  # later flushes of the background task do not send it again
+    assert len(fake_google.sent) == 1
