@@ -44,9 +44,10 @@ def _start() -> datetime:
 class Cell:
     """How to call one tool, and how to see whether it acted (before/after snapshots of the world)."""
 
-    def __init__(self, google: FakeGoogle, pa_home: Path) -> None:
+    def __init__(self, google: FakeGoogle, pa_home: Path, pa: PaRunner) -> None:
         self.google = google
         self.pa_home = pa_home
+        self.pa = pa
 
     def arguments(self, tool: str) -> dict[str, Any]:
         start = _start()
@@ -66,7 +67,24 @@ class Cell:
             }
         if tool == "gmail_send":
             return {"to": ["boss@example.com"], "subject": "Matrix", "body": "Numbers."}
+        if tool == "gmail_modify":
+            kept = self.google.add_message("news@example.com", "me@example.com", "Matrix news", "Weekly.")
+            return {"message_ids": [kept.id], "action": "archive"}
+        if tool == "gmail_label_create":
+            return {"name": f"Matrix {len(self.google.api_requests)}"}
+        if tool == "memory_forget":
+            return {"id": self.remember("Matrix fact: the offsite is in Lisbon.")}
         raise KeyError(tool)
+
+    def remember(self, text: str) -> str:
+        """A fact added with `pa memory add` (the user's own), and its id."""
+        with self._db() as db:
+            before = {r[0] for r in db.execute("SELECT id FROM memories")}
+        added = self.pa("memory", "add", text)
+        assert added.returncode == 0, added.stderr
+        with self._db() as db:
+            [new] = {r[0] for r in db.execute("SELECT id FROM memories")} - before
+        return str(new)
 
     def world(self) -> tuple[Any, ...]:
         """Everything a side effect could change: Google writes, mail sent, the system prompt."""
@@ -77,7 +95,8 @@ class Cell:
         ]
         with self._db() as db:
             prompt = db.execute("SELECT system_prompt FROM agent_configs").fetchall()
-        return (tuple(writes), len(self.google.sent), tuple(prompt))
+            memories = db.execute("SELECT id FROM memories ORDER BY id").fetchall()
+        return (tuple(writes), len(self.google.sent), tuple(prompt), tuple(memories))
 
     def audit(self, tool: str) -> list[str]:
         with self._db() as db:
@@ -98,6 +117,9 @@ EXAMPLES: dict[str, Callable[[Cell], dict[str, Any]]] = {
         "calendar_update_event",
         "calendar_delete_event",
         "gmail_send",
+        "gmail_modify",
+        "gmail_label_create",
+        "memory_forget",
     )
 }
 
@@ -118,7 +140,8 @@ def cell(fake_google_env: FakeGoogle, fake_llm: FakeLLM, pa: PaRunner, pa_home: 
     assert pa("tools", "setup", "google", "--client-secrets", str(secrets_file)).returncode == 0
     authorize(pa, fake_google_env, "calendar")
     authorize(pa, fake_google_env, "gmail")
-    return Cell(fake_google_env, pa_home)
+    assert pa("config", "set", "gmail.undo_seconds", "0").returncode == 0  # the send itself, no window
+    return Cell(fake_google_env, pa_home, pa)
 
 
 def _set_policy(pa: PaRunner, tools: list[str], policy: str) -> None:

@@ -26,6 +26,8 @@ PUBLIC: dict[tuple[str, str], int] = {
     ("GET", "/"): 200,
     ("GET", "/static/{name:path}"): 404,  # an unknown file; no 401
     ("GET", "/api/v1/oauth/google/callback"): 400,  # authenticated by its one-time state instead
+    ("GET", "/manifest.webmanifest"): 200,  # the installable page's manifest: no data in it
+    ("GET", "/sw.js"): 200,  # the page's service worker (a static file; it caches only what a token fetched)
 }
 FAILURES = ("no token", "bad signature", "expired", "revoked", "unknown client")
 
@@ -139,7 +141,7 @@ def test_every_route_refuses_every_bad_token(
                 )
                 if got != (401, EXPECTED_CODE[failure], 'Bearer realm="pa"'):
                     failures.append(f"{method} {template} with {failure}: {got}")
-    assert failures == []
+    assert failures == [], "\n".join(failures)
 
 
 def test_the_same_requests_with_the_good_token_are_not_refused(_shared_server: LiveServer) -> None:

@@ -29,12 +29,15 @@ FRONTEND = "openai"
 _STATUS = {"not_found": 404, "invalid_request": 400, "authorization_needed": 403}
 
 
-def _error(status: int, message: str, code: str, kind: str | None = None) -> JSONResponse:
+def _error(
+    status: int, message: str, code: str, kind: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """OpenAI's error shape; ``headers`` keep an auth failure's challenge (WWW-Authenticate)."""
     if kind is None:
         kind = {401: "authentication_error", 429: "rate_limit_error", 404: "not_found_error"}.get(
             status, "invalid_request_error" if status < 500 else "server_error"
         )
-    return JSONResponse(oa.error_body(message, code, kind), status_code=status)
+    return JSONResponse(oa.error_body(message, code, kind), status_code=status, headers=headers)
 
 
 def _authenticate(request: Request) -> Any:
@@ -49,7 +52,7 @@ async def list_models(request: Request) -> JSONResponse:
     try:
         _authenticate(request)
     except ApiError as exc:
-        return _error(exc.status, exc.message, exc.code)
+        return _error(exc.status, exc.message, exc.code, headers=exc.headers)
     return JSONResponse(oa.models())
 
 
@@ -76,7 +79,7 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         )
         turn = await start_turn(runtime, events, client)
     except ApiError as exc:
-        return _error(exc.status, exc.message, exc.code)
+        return _error(exc.status, exc.message, exc.code, headers=exc.headers)
     except (ValidationError, json.JSONDecodeError) as exc:
         return _error(400, _first_problem(exc), "invalid_request")
     except oa.BadRequest as exc:
