@@ -165,11 +165,11 @@ def test_google_services_show_authorization_scopes_and_expiry(
     )
     found = checks(doctor(pa, "--json", env=working))
     gmail = found["google.gmail"]
-    assert gmail["ok"] is False  # gmail.send is not granted (gmail.mode = full needs it)
+    assert gmail["ok"] is False  # gmail.send and gmail.modify are not granted (gmail.mode = full needs them)
     assert gmail["detail"].startswith(
         "authorized; scopes: gmail.compose, gmail.readonly; access token valid until "
     )
-    assert gmail["detail"].endswith("; missing: gmail.send")
+    assert gmail["detail"].endswith("; missing: gmail.modify, gmail.send")
     assert gmail["hint"] == "pa tools authorize gmail"
     assert found["google.calendar"]["detail"] == "not authorized"
     assert found["google"]["detail"] == "no OAuth client configured: Gmail and Calendar tools are off"

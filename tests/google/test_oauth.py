@@ -63,7 +63,7 @@ def test_authorize_uses_a_loopback_redirect_with_pkce_and_stores_tokens_in_the_k
 
     assert result.service == "gmail"
     assert result.scopes == SCOPES["gmail"]
-    assert result.message == "gmail authorized: gmail.readonly, gmail.compose, gmail.send"
+    assert result.message == "gmail authorized: gmail.readonly, gmail.compose, gmail.send, gmail.modify"
     request = rig.fake.auth_requests[-1]
     redirect = urlsplit(request["redirect_uri"])
     assert redirect.scheme == "http" and redirect.hostname == "127.0.0.1" and redirect.port
