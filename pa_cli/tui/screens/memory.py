@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pa_cli.memory.book import MemoryBook
     from pa_cli.store import Memory
 
+_COLUMNS = ("id", "fact", "")
+
 
 class MemoryScreen(ModalScreen[None]):
     BINDINGS = [
@@ -45,7 +47,7 @@ class MemoryScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("id", "fact", "")
+        table.add_columns(*_COLUMNS)
         self.query_one(Input).display = False
         table.focus()
         self.reload()
@@ -66,7 +68,10 @@ class MemoryScreen(ModalScreen[None]):
             return
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
+        # Columns are rebuilt so their widths fit the new texts: a cleared table keeps the old
+        # widths, and an edited fact that grew was shown cut ("My manager is Pri").
+        table.clear(columns=True)
+        table.add_columns(*_COLUMNS)
         for memory in self.memories:
             marks = " ".join(m for m, on_ in (("pinned", memory.pinned), ("untrusted", memory.taint)) if on_)
             table.add_row(Text(memory.id), Text(memory.text), Text(marks, style="dim"), key=memory.id)
