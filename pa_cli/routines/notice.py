@@ -1,8 +1,8 @@
 """The one stderr line about unread routine results that ``pa`` prints when it starts on a TTY.
 
-It runs before every command, so it is kept cheap: the standard library's
-sqlite3 on the SQLite file, read-only, no ORM, no settings machinery, no
-migration; a database on another server (PostgreSQL), a missing file or a
+It runs before every command, so it is kept cheap: the store's light reader
+(the standard library's sqlite3 on the SQLite file, read-only, waiting at most
+0.2 s for a writer), no ORM, no settings machinery, no migration; a database on another server (PostgreSQL), a missing file or a
 schema without routines simply says nothing. Results that reported "nothing
 needs you" are read already, so they never show here.
 """
@@ -13,16 +13,12 @@ import os
 import sqlite3
 from pathlib import Path
 
-QUERY = (
-    "SELECT COUNT(*), GROUP_CONCAT(DISTINCT r.name) FROM routine_runs AS u JOIN routines AS r ON r.id = u.routine_id "
-    "WHERE u.read_at IS NULL AND u.needs_attention AND u.status != 'running'"
-)
-
 
 def _database_file() -> Path | None:
     import tomllib
 
     from pa_cli.paths import app_paths
+    from pa_cli.store.light import sqlite_path_of
 
     paths = app_paths()
     url = os.environ.get("PA_DATABASE_URL")
@@ -34,9 +30,7 @@ def _database_file() -> Path | None:
             url = None
     if not url:
         return paths.database_file
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        return Path(url.removeprefix("sqlite:///"))
-    return None
+    return sqlite_path_of(url)
 
 
 def unread_line() -> str | None:
@@ -44,11 +38,10 @@ def unread_line() -> str | None:
     path = _database_file()
     if path is None or not path.is_file():
         return None
-    from contextlib import closing
+    from pa_cli.store.light import LightReader
 
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)) as conn:
-            count, names = conn.execute(QUERY).fetchone()
+        count, names = LightReader(path, busy_timeout=0.2).unread_routine_results()
     except sqlite3.Error:
         return None
     if not count:
@@ -56,4 +49,4 @@ def unread_line() -> str | None:
     from pa_cli.sanitize import clean_line
 
     noun = "result needs" if count == 1 else "results need"
-    return f"pa: {count} routine {noun} you ({clean_line(names or '')[:80]}): `pa routine show NAME`"
+    return f"pa: {count} routine {noun} you ({clean_line(names)[:80]}): `pa routine show NAME`"

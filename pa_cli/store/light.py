@@ -36,6 +36,11 @@ from pa_cli.store.fts import (
 #: The same as the engine's: wait for a writer rather than fail.
 BUSY_TIMEOUT_S = 30.0
 LOCAL_USER_NAME = "local"
+#: Routine results not read yet that need the user ("nothing needs you" results are read already).
+UNREAD_ROUTINES_SQL = (
+    "SELECT COUNT(*), GROUP_CONCAT(DISTINCT r.name) FROM routine_runs AS u JOIN routines AS r ON r.id = u.routine_id "
+    "WHERE u.read_at IS NULL AND u.needs_attention AND u.status != 'running'"
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,9 @@ def _json(value: Any) -> Any:
 class LightReader:
     """Read-only queries on one SQLite file (a connection per call: safe from any thread)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._uri = f"file:{quote(str(path))}?mode=ro"
 
     @classmethod
@@ -105,7 +111,7 @@ class LightReader:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_S)) as conn:
+        with closing(sqlite3.connect(self._uri, uri=True, timeout=self.busy_timeout)) as conn:
             yield conn
 
     def local_user_id(self) -> int | None:
@@ -172,3 +178,9 @@ class LightReader:
                 params = {"query": match, "user_id": user_id, "limit": RECALL_CANDIDATES}
                 rows = conn.execute(FTS_RECALL_SQL, params).fetchall()
         return merge_recalled([(str(r[0]), str(r[1]), bool(r[2]), r[3], r[4]) for r in rows])
+
+    def unread_routine_results(self) -> tuple[int, str]:
+        """How many routine results need the user and the routines' names (comma-separated)."""
+        with self._connect() as conn:
+            count, names = conn.execute(UNREAD_ROUTINES_SQL).fetchone()
+        return int(count or 0), str(names or "")
