@@ -24,6 +24,28 @@ if TYPE_CHECKING:
     from pa_cli.server.runtime import ServerRuntime
     from pa_cli.server.sse import TurnEventStream
 
+
+def run_for(
+    runtime: ServerRuntime,
+    client: Principal,
+    message: str,
+    *,
+    session_id: str | None,
+    context: str | None,
+    frontend: str,
+) -> AsyncIterator[Event]:
+    """The client's turn, once its per-device turn limit admits it (429 when it does not)."""
+    runtime.limiter.admit_turn(client.client_id)
+    return runtime.service.run(
+        message,
+        session_id=session_id,
+        context=context,
+        frontend=frontend,
+        user_id=client.user_id,
+        client_id=client.client_id,
+    )
+
+
 #: Error event codes that are the client's doing; anything else from the agent is an upstream failure.
 _ERROR_STATUS = {
     "invalid_request": 400,

@@ -10,7 +10,7 @@ from pa_cli.server.errors import error_responses
 from pa_cli.server.runtime import FRONTEND, Client, Runtime, reject_unknown_query
 from pa_cli.server.schemas import ChatRequest, ChatResponse
 from pa_cli.server.sse import SSE_RESPONSE_DOC, TurnEventStream
-from pa_cli.server.turns import collect, replay_stream, start_stream
+from pa_cli.server.turns import collect, replay_stream, run_for, start_stream
 
 router = APIRouter(
     prefix="/api/v1/personal-assistant", tags=["chat"], dependencies=[Depends(reject_unknown_query)]
@@ -33,14 +33,8 @@ LastEventId = Annotated[
     summary="Ask and wait for the whole answer (the turn runs to its end even if the client goes away)",
 )
 async def chat(body: ChatRequest, client: Client, runtime: Runtime) -> ChatResponse:
-    runtime.limiter.admit_turn(client.client_id)
-    events = runtime.service.run(
-        body.message,
-        session_id=body.session_id,
-        context=body.context,
-        frontend=FRONTEND,
-        user_id=client.user_id,
-        client_id=client.client_id,
+    events = run_for(
+        runtime, client, body.message, session_id=body.session_id, context=body.context, frontend=FRONTEND
     )
     return await collect(runtime, events, client)
 
@@ -56,13 +50,7 @@ async def chat_stream(
 ) -> TurnEventStream:
     if last_event_id is not None:
         return replay_stream(runtime, client, int(last_event_id))
-    runtime.limiter.admit_turn(client.client_id)
-    events = runtime.service.run(
-        body.message,
-        session_id=body.session_id,
-        context=body.context,
-        frontend=FRONTEND,
-        user_id=client.user_id,
-        client_id=client.client_id,
+    events = run_for(
+        runtime, client, body.message, session_id=body.session_id, context=body.context, frontend=FRONTEND
     )
     return await start_stream(runtime, events, client)

@@ -59,7 +59,7 @@ async def list_models(request: Request) -> JSONResponse:
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
     from pa_cli.server.live import Follower
-    from pa_cli.server.turns import start_turn
+    from pa_cli.server.turns import run_for, start_turn
 
     runtime = request.app.state.runtime
     try:
@@ -68,14 +68,8 @@ async def chat_completions(request: Request) -> JSONResponse | StreamingResponse
         plan = oa.plan_turn(
             body, client.user_id, lambda key: runtime.store.conversations.session_for(client.user_id, key)
         )
-        runtime.limiter.admit_turn(client.client_id)
-        events = runtime.service.run(
-            plan.message,
-            session_id=plan.session_id,
-            context=plan.context,
-            frontend=FRONTEND,
-            user_id=client.user_id,
-            client_id=client.client_id,
+        events = run_for(
+            runtime, client, plan.message, session_id=plan.session_id, context=plan.context, frontend=FRONTEND
         )
         turn = await start_turn(runtime, events, client)
     except ApiError as exc:
