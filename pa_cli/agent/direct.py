@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pa_cli.agent.state import Approver
     from pa_cli.config import Settings
     from pa_cli.store import Store
+    from pa_cli.tools.base import ToolGuard
     from pa_cli.tools.registry import ToolRegistry
 
 
@@ -43,9 +44,11 @@ async def run_tool_directly(
     user_id: int | None = None,
     client_id: str | None = None,
     untrusted_in_context: bool = False,
+    guard: ToolGuard | None = None,
 ) -> DirectRun:
     """Run one tool now, or store its approval; ``untrusted_in_context``: the caller's model may have
-    read untrusted content (an MCP client's context is unknown to pa), so ``allow`` asks for side effects."""
+    read untrusted content (an MCP client's context is unknown to pa), so ``allow`` asks for side effects;
+    ``guard`` runs before the tool does (the server's per-device tool limit, for ``/mcp``)."""
     from pa_cli.agent.state import ApprovalRequest
     from pa_cli.tools.policy import decide_policy, disabled_reason
     from pa_cli.tools.registry import audit_refusal, execute_tool
@@ -71,6 +74,7 @@ async def run_tool_directly(
         session_id=session.id,
         frontend=frontend,
         client_id=client_id,
+        guard=guard,
     )
     store.messages.add(session.id, "user", f"pa tools run {name}", data={"turn_id": turn_id, "direct": True})
     disabled = disabled_reason(name, store.agent_configs.get(uid).enabled_tools)

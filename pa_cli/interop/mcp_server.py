@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest
     from pa_cli.config import Settings
     from pa_cli.store import Store
-    from pa_cli.tools.base import ToolResult
+    from pa_cli.tools.base import ToolGuard, ToolResult
     from pa_cli.tools.registry import ToolRegistry
 
 SERVER_NAME = "pa"
@@ -55,6 +55,8 @@ class MCPBinding:
     user_id: int
     frontend: str = "mcp"
     client_id: str | None = None
+    #: Runs before every tool call (``pa serve``'s per-device tool limit; None on stdio).
+    guard: ToolGuard | None = None
 
     def offered(self) -> list[str]:
         from pa_cli.tools.policy import disabled_reason
@@ -146,6 +148,7 @@ async def _call(binding: MCPBinding, ctx: Any, name: str, arguments: dict[str, A
             frontend=binding.frontend,
             user_id=binding.user_id,
             client_id=binding.client_id,
+            guard=binding.guard,
             # The client's model context is not pa's to see: it may hold mail or other MCP output,
             # so a side effect configured "allow" still asks.
             untrusted_in_context=True,

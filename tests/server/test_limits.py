@@ -149,3 +149,30 @@ def test_two_servers_on_one_database_share_each_clients_limit(
         fourth = on_second.post(f"{API}/chat", json={"message": "four"})
     assert (third.status_code, fourth.status_code) == (429, 429)
     assert third.json()["error"]["code"] == "rate_limited" and int(third.headers["retry-after"]) >= 1
+
+
+async def test_tool_calls_over_mcp_count_against_the_same_per_device_limit(limited: ThreadedServer) -> None:
+    """/mcp runs tools without a chat turn; a device must not get around its tool limit that way."""
+    import mcp_types as types
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    token, _ = issue(dict(os.environ), name="scripted-client")
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with (
+        http,
+        streamable_http_client(limited.base_url + "/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        first = await session.call_tool("fs_list", {})
+        second = await session.call_tool("fs_list", {})
+    assert not first.is_error
+    said = "\n".join(b.text for b in second.content if isinstance(b, types.TextContent))
+    assert "rate limit" in said and "tool executions" in said
+    async with httpx.AsyncClient(base_url=limited.base_url, timeout=30) as client:
+        refused = await client.post(
+            f"{API}/chat", json={"message": "more"}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert refused.status_code == 429 and "tool executions" in refused.json()["error"]["message"]

@@ -54,6 +54,7 @@ class _AuthenticatedMCP:
 
 def _binding_for(app: FastAPI) -> Any:
     from pa_cli.interop.mcp_server import MCPBinding
+    from pa_cli.server.limits import tool_execution_guard
 
     def binding_for(ctx: Any) -> MCPBinding:
         runtime = app.state.runtime
@@ -68,6 +69,7 @@ def _binding_for(app: FastAPI) -> Any:
             principal.user_id,
             frontend="mcp",
             client_id=principal.client_id,
+            guard=tool_execution_guard(runtime.limiter),
         )
 
     return binding_for
