@@ -9,7 +9,8 @@ arrives as deltas), and owns the fault handling around it:
 - a reply that does not parse is asked for once more with the parse error fed back,
   then reported as ``bad_output``;
 - text already streamed to the user is never streamed twice: after a retry only what
-  extends it is emitted, and a retry that says something else fails the call.
+  extends it is emitted, and a retry that says something else is shown after a visible
+  break (``llm_answer.AnswerStream``).
 
 BAML logs every prompt and reply to stderr by default, and prompts hold mail bodies:
 the generated client is imported lazily (it costs ~170 ms) with logging switched off,
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent.baml_stream import drive
+from pa_cli.agent.llm_answer import RESTARTED, AnswerStream, Delta, length_note
 from pa_cli.agent.llm_faults import (
     RETRY_BASE,
     RETRY_CAP,
@@ -68,6 +70,8 @@ if TYPE_CHECKING:
     from pa_cli.config import Settings
 
 __all__ = [
+    "RESTARTED",
+    "AnswerStream",
     "AssistantLLM",
     "HistoryItem",
     "LLMError",
@@ -83,7 +87,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Delta = Callable[[str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 #: Told before each retry sleep: the reason (one short phrase) and the seconds until the next attempt.
 OnWait = Callable[[str, float], Awaitable[None]]
@@ -101,65 +104,6 @@ def load_baml() -> Any:
     if not debug:
         set_log_level("OFF")  # in case baml_py was loaded before
     return baml_client
-
-
-class AnswerStream:
-    """Turns growing partial answers into deltas, each piece of text emitted once.
-
-    BAML's partial JSON strings can show half-decoded escapes (a lone trailing backslash
-    before ``\\n``, ``\\u00e`` before ``é``): with ``json_escapes`` the text from such a
-    point on is held back until it settles or the final answer arrives.
-    """
-
-    def __init__(self, on_delta: Delta | None, *, json_escapes: bool) -> None:
-        self.on_delta = on_delta
-        self.json_escapes = json_escapes
-        self.sent = ""
-
-    def _stable(self, text: str) -> str:
-        if self.json_escapes:
-            cut = text.find("\\u")
-            if cut >= 0:
-                text = text[:cut]
-            if text.endswith("\\"):
-                text = text[:-1]
-        return text
-
-    async def offer(self, partial: str) -> None:
-        text = self._stable(partial)
-        if len(text) > len(self.sent) and text.startswith(self.sent):
-            delta, self.sent = text[len(self.sent) :], text
-            if self.on_delta is not None:
-                await self.on_delta(delta)
-
-    async def finish(self, final: str) -> str:
-        """Emit what the final text adds; return the whole text the user saw.
-
-        A retry (after a dropped stream) that does not begin with the text already shown is
-        still the model's answer: it is shown after a visible break, never thrown away.
-        """
-        if self.sent and not final.startswith(self.sent):
-            final = self.sent + RESTARTED + final
-        if len(final) > len(self.sent):
-            delta, self.sent = final[len(self.sent) :], final
-            if self.on_delta is not None:
-                await self.on_delta(delta)
-        return self.sent
-
-    async def cut(self, note: str) -> str:
-        """The answer was cut off by the length limit: keep what was shown, and say so."""
-        if self.on_delta is not None:
-            await self.on_delta(note)
-        self.sent += note
-        return self.sent
-
-
-#: Shown between an interrupted answer and the retry's different one.
-RESTARTED = "\n\n(The connection dropped and the answer was written again:)\n\n"
-
-
-def length_note(setting: str, limit: int) -> str:
-    return f"\n\n[The answer was cut off at the length limit ({setting} = {limit} tokens).]"
 
 
 class AssistantLLM:
