@@ -20,7 +20,12 @@ if TYPE_CHECKING:
     from pa_cli.memory.book import MemoryBook
     from pa_cli.store import Memory
 
-_COLUMNS = ("id", "fact", "")
+#: The marks come before the fact, so they stay on screen however long the fact is.
+_COLUMNS = ("id", "", "fact")
+_ID_WIDTH = 12
+_MARKS_WIDTH = len("pinned untrusted")
+#: Cell padding (one column each side of each of the three cells) and the vertical scrollbar.
+_CHROME = 3 * 2 + 2
 
 
 class MemoryScreen(ModalScreen[None]):
@@ -47,7 +52,6 @@ class MemoryScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*_COLUMNS)
         self.query_one(Input).display = False
         table.focus()
         self.reload()
@@ -71,10 +75,18 @@ class MemoryScreen(ModalScreen[None]):
         # Columns are rebuilt so their widths fit the new texts: a cleared table keeps the old
         # widths, and an edited fact that grew was shown cut ("My manager is Pri").
         table.clear(columns=True)
-        table.add_columns(*_COLUMNS)
+        width = self._fact_width()
+        table.add_column(_COLUMNS[0], width=_ID_WIDTH)
+        table.add_column(_COLUMNS[1], width=_MARKS_WIDTH)
+        table.add_column(_COLUMNS[2], width=width)
         for memory in self.memories:
             marks = " ".join(m for m, on_ in (("pinned", memory.pinned), ("untrusted", memory.taint)) if on_)
-            table.add_row(Text(memory.id), Text(memory.text), Text(marks, style="dim"), key=memory.id)
+            fact = Text(memory.text)
+            # A fact is wrapped over as many lines as it needs: a person must read all of it.
+            lines = len(fact.wrap(self.app.console, width))
+            table.add_row(
+                Text(memory.id), Text(marks, style="dim"), fact, height=max(1, lines), key=memory.id
+            )
         if self.memories:
             table.move_cursor(row=min(max(row, 0), len(self.memories) - 1))
         state = "" if self.book.enabled else " (off: memory.enabled = false)"
@@ -82,6 +94,15 @@ class MemoryScreen(ModalScreen[None]):
         self.query_one("#memory-title", Label).update(
             f"Memory{state}: {count} fact{'s' if count != 1 else ''}" + ("" if count else ". Nothing yet.")
         )
+
+    def _fact_width(self) -> int:
+        table = self.query_one(DataTable)
+        available = table.size.width or self.app.size.width
+        return max(16, available - _ID_WIDTH - _MARKS_WIDTH - _CHROME)
+
+    def on_resize(self) -> None:
+        if self.memories:
+            self.reload()
 
     def action_edit(self) -> None:
         memory = self.current
