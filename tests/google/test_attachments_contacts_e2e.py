@@ -161,7 +161,7 @@ def test_authorize_contacts_asks_only_for_read_only_people_scopes(pa: PaRunner, 
 
 def test_priya_matches_two_people_so_the_model_is_told_to_ask(
     pa: PaRunner,
-    google: FakeGoogle,
+    google: FakeGoogle,  # noqa: F811
     fake_llm: FakeLLM,
 ) -> None:
     authorize(pa, google, "gmail")
