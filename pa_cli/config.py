@@ -191,6 +191,8 @@ class GmailSettings(_Section):
     mode: Literal["full", "draft_only"] = "full"
     #: How long an approved gmail_send waits in the outbox, so that `pa undo` can take it back.
     undo_seconds: int = Field(10, ge=0, le=600)
+    #: The largest attachment gmail_attachment downloads and parses (bytes); Gmail's own cap is 25 MB.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=25 * 1024 * 1024)
 
 
 class Settings(_Section):

@@ -36,6 +36,7 @@ CONFIG_KEYS: Final = (
     "tools.mcp_servers",
     "gmail.mode",
     "gmail.undo_seconds",
+    "gmail.attachment_max_bytes",
     "approvals.expire_hours",
     "routines.run_in_server",
     "routines.tick_seconds",

@@ -17,6 +17,7 @@ app = typer.Typer(help="The assistant's tools, and Google authorization.", no_ar
 class GoogleService(enum.StrEnum):
     gmail = "gmail"
     calendar = "calendar"
+    contacts = "contacts"
 
 
 class SetupTarget(enum.StrEnum):
@@ -63,7 +64,7 @@ def setup(
 
 @app.command("authorize")
 def authorize(
-    service: Annotated[GoogleService, typer.Argument(help="gmail or calendar.")],
+    service: Annotated[GoogleService, typer.Argument(help="gmail, calendar or contacts.")],
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the authorization URL instead of opening a browser.")
     ] = False,
@@ -78,7 +79,7 @@ def authorize(
 
 
 @app.command("revoke")
-def revoke(service: Annotated[GoogleService, typer.Argument(help="gmail or calendar.")]) -> None:
+def revoke(service: Annotated[GoogleService, typer.Argument(help="gmail, calendar or contacts.")]) -> None:
     """Revoke pa's access at Google and delete the local tokens."""
     from pa_cli.cli.google_run import revoke_google
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 SECRETS_KEY = "secrets"
-_LABEL = {"gmail": "Gmail", "calendar": "Google Calendar"}
+_LABEL = {"gmail": "Gmail", "calendar": "Google Calendar", "contacts": "Google Contacts"}
 
 
 def secrets_for(ctx: ToolContext) -> SecretsLike:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pa_cli.config import Settings
 
 PROVIDER = "google"
-SERVICES: tuple[str, ...] = ("gmail", "calendar")
+SERVICES: tuple[str, ...] = ("gmail", "calendar", "contacts")
 
 GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
@@ -24,11 +24,15 @@ GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 GMAIL_MODIFY = "https://www.googleapis.com/auth/gmail.modify"
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+#: People API, read only: the user's contacts, and the "other contacts" Gmail collects from mail.
+CONTACTS_READONLY = "https://www.googleapis.com/auth/contacts.readonly"
+CONTACTS_OTHER_READONLY = "https://www.googleapis.com/auth/contacts.other.readonly"
 
 #: Every scope a service's tool set can use (``gmail.mode = full``).
 SCOPES: dict[str, list[str]] = {
     "gmail": [GMAIL_READONLY, GMAIL_COMPOSE, GMAIL_SEND, GMAIL_MODIFY],
     "calendar": [CALENDAR_READONLY, CALENDAR_EVENTS],
+    "contacts": [CONTACTS_READONLY, CONTACTS_OTHER_READONLY],
 }
 
 

@@ -49,9 +49,17 @@ def calendar_service(creds: Credentials, settings: Settings) -> Any:
     return _build("calendar", "v3", creds, f"{root}/calendar/v3/" if root else None)
 
 
+def people_service(creds: Credentials, settings: Settings) -> Any:
+    """People v1 (contacts): its discovery document wants the root only, like Gmail's."""
+    root = _root(settings)
+    return _build("people", "v1", creds, f"{root}/" if root else None)
+
+
 def service_for(name: str, creds: Credentials, settings: Settings) -> Any:
     if name == "gmail":
         return gmail_service(creds, settings)
     if name == "calendar":
         return calendar_service(creds, settings)
+    if name == "contacts":
+        return people_service(creds, settings)
     raise ValueError(f"unknown Google service {name!r}")

@@ -21,6 +21,8 @@ from pa_cli.store.types import utcnow
 from pa_cli.tools.base import ToolResult
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from pa_cli.config import Settings
     from pa_cli.tools.base import ToolContext
     from pa_cli.tools.google.gmail import MailArgs
@@ -56,11 +58,20 @@ def describe_send_at(value: str, settings: Settings) -> str:
     return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} (held in the outbox until then)"
 
 
-def queue_send(ctx: ToolContext, args: MailArgs, send_at: str | None) -> ToolResult:
+def queue_send(
+    ctx: ToolContext,
+    args: MailArgs | BaseModel,
+    send_at: str | None,
+    *,
+    tool: str = "gmail_send",
+    summary: str | None = None,
+) -> ToolResult:
+    """Queue an approved send (``gmail_send``, or ``gmail_forward`` with its own ``summary``)."""
     from pa_cli.outbox.send import spawn_sender
 
     arguments = args.model_dump(mode="json", exclude={"send_at"})
-    summary = f"to {', '.join(args.to)}: {args.subject}"
+    if summary is None:
+        summary = f"to {', '.join(getattr(args, 'to', []))}: {getattr(args, 'subject', '')}"
     if send_at:
         when = parse_send_at(send_at, ctx.settings, require_future=False)
         kind = "scheduled"
@@ -74,7 +85,7 @@ def queue_send(ctx: ToolContext, args: MailArgs, send_at: str | None) -> ToolRes
         send_after=when,
         kind=kind,
         session_id=ctx.session_id,
-        tool="gmail_send",
+        tool=tool,
     )
     if kind == "undo":
         spawn_sender(item.id)

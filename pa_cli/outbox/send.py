@@ -37,10 +37,15 @@ def _send(store: Store, settings: Settings, item: OutboxItem, secrets: Any = Non
 
     if settings.gmail.mode == "draft_only":
         raise PaError("gmail.mode is draft_only: queued mail is not sent")
-    args = MailArgs.model_validate(item.arguments)
     ctx = ToolContext(settings=settings, store=store, user_id=item.user_id, frontend=FRONTEND)
     if secrets is not None:
         ctx.extra["secrets"] = secrets
+    if item.tool == "gmail_forward":
+        from pa_cli.tools.google.gmail_forward import GmailForwardArgs, send_forward
+
+        forward = GmailForwardArgs.model_validate(item.arguments)
+        return call_sync(ctx, "gmail", lambda api: send_forward(api, forward))
+    args = MailArgs.model_validate(item.arguments)
 
     def send(api: Any) -> dict[str, Any]:
         mail = prepare_mail(api, args)

@@ -36,7 +36,7 @@ Actions that send, create, change or delete anything ask for your approval first
 
 #: ``undo`` takes back the latest approved mail while it waits in the outbox (not in HELP yet: snapshot).
 COMMANDS = ("new", "sessions", "tools", "authorize", "system", "search", "routines", "help", "undo")
-GOOGLE_SERVICES = ("gmail", "calendar")
+GOOGLE_SERVICES = ("gmail", "calendar", "contacts")
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ def test_json_has_one_object_per_check(pa: PaRunner, store: Store, working: dict
         "google",
         "google.gmail",
         "google.calendar",
+        "google.contacts",
     ]
     for check in data:
         assert set(check) == {"name", "ok", "detail", "hint"}

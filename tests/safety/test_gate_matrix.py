@@ -70,6 +70,15 @@ class Cell:
         if tool == "gmail_modify":
             kept = self.google.add_message("news@example.com", "me@example.com", "Matrix news", "Weekly.")
             return {"message_ids": [kept.id], "action": "archive"}
+        if tool == "gmail_forward":
+            kept = self.google.add_message(
+                "sam@example.com",
+                "me@example.com",
+                "Matrix file",
+                "Attached.",
+                attachments=[("m.txt", b"m", "text/plain")],
+            )
+            return {"message_id": kept.id, "to": ["boss@example.com"]}
         if tool == "gmail_label_create":
             return {"name": f"Matrix {len(self.google.api_requests)}"}
         if tool == "memory_forget":
@@ -119,6 +128,7 @@ EXAMPLES: dict[str, Callable[[Cell], dict[str, Any]]] = {
         "gmail_send",
         "gmail_modify",
         "gmail_label_create",
+        "gmail_forward",
         "memory_forget",
     )
 }

@@ -56,7 +56,7 @@ def begin_authorization(
     dependencies=[Depends(reject_unknown_query)],
 )
 def authorize(
-    service: Annotated[Literal["gmail", "calendar"], Query(description="The Google service.")],
+    service: Annotated[Literal["gmail", "calendar", "contacts"], Query(description="The Google service.")],
     request: Request,
     client: Client,
     runtime: Runtime,

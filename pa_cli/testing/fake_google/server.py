@@ -26,6 +26,7 @@ from pa_cli.testing.fake_google.http_server import ApiRequest, LoopbackServer, R
 from pa_cli.testing.fake_google.mime import MailRecord, StoredMessage
 from pa_cli.testing.fake_google.oauth_routes import oauth_routes
 from pa_cli.testing.fake_google.oauth_state import IssuedTokens, OAuthState, TokenRequest
+from pa_cli.testing.fake_google.people_routes import PeopleBook, people_routes
 from pa_cli.testing.fake_google.responses import ApiError, api_error_handler
 
 
@@ -61,6 +62,7 @@ class FakeGoogle:
             self.mail = Mailbox(self.user_email)
             self.labels = Labels()
             self.calendar = CalendarStore(self.user_email, self.time_zone)
+            self.people = PeopleBook()
             self.api_requests: list[ApiRequest] = []
             #: Requests that broke Google's discovery documents (answered 400); tests assert it stays empty.
             self.violations: list[Violation] = []
@@ -72,6 +74,7 @@ class FakeGoogle:
                 *gmail_label_routes(self),  # before gmail_routes: messages/batchModify is not a message id
                 *gmail_routes(self),
                 *calendar_routes(self),
+                *people_routes(self),
             ],
             middleware=[
                 Middleware(RequestRecorder, record=self._record_request),

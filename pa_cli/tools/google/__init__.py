@@ -1,4 +1,4 @@
-"""Google tools (Gmail and Calendar). Importing this package imports no Google library.
+"""Google tools (Gmail, Calendar and Contacts). Importing this package imports no Google library.
 
 ``google_tools()`` lists the tool classes for the registry (and the entry points).
 """
@@ -18,17 +18,22 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
     "gmail_modify",
     "gmail_labels",
     "gmail_label_create",
+    "gmail_attachment",
+    "gmail_forward",
     "calendar_list_events",
     "calendar_free_busy",
     "calendar_create_event",
     "calendar_update_event",
     "calendar_delete_event",
+    "contacts_search",
 )
 
 
 def google_tools() -> list[type[Tool]]:
     from pa_cli.tools.google.calendar import CALENDAR_TOOLS
+    from pa_cli.tools.google.contacts import CONTACTS_TOOLS
     from pa_cli.tools.google.gmail import GMAIL_TOOLS
+    from pa_cli.tools.google.gmail_attachments import ATTACHMENT_TOOLS
     from pa_cli.tools.google.gmail_triage import TRIAGE_TOOLS
 
-    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *CALENDAR_TOOLS]
+    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *ATTACHMENT_TOOLS, *CALENDAR_TOOLS, *CONTACTS_TOOLS]

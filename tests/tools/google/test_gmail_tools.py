@@ -21,7 +21,15 @@ def gmail(rig: GoogleRig) -> GoogleRig:
     return rig
 
 
-READERS = ("gmail_search", "gmail_read", "gmail_labels", "calendar_list_events", "calendar_free_busy")
+READERS = (
+    "gmail_search",
+    "gmail_read",
+    "gmail_labels",
+    "gmail_attachment",
+    "calendar_list_events",
+    "calendar_free_busy",
+    "contacts_search",
+)
 
 
 def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
@@ -36,6 +44,7 @@ def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
         "gmail_send",
         "gmail_modify",
         "gmail_label_create",
+        "gmail_forward",
         "calendar_create_event",
         "calendar_update_event",
         "calendar_delete_event",
