@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -61,6 +62,37 @@ def _last_line(path: Path | None, since: int) -> str | None:
         return None
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     return lines[-1][:300] if lines else None
+
+
+#: The SDK's ``mcp.client.stdio.DEFAULT_INHERITED_ENV_VARS`` (a test keeps them equal), named here so
+#: that the server can be spawned before the SDK (~0.8 s) is imported.
+INHERITED_ENV_VARS: tuple[str, ...] = (
+    (
+        "APPDATA",
+        "HOMEDRIVE",
+        "HOMEPATH",
+        "LOCALAPPDATA",
+        "PATH",
+        "PATHEXT",
+        "PROCESSOR_ARCHITECTURE",
+        "SYSTEMDRIVE",
+        "SYSTEMROOT",
+        "TEMP",
+        "USERNAME",
+        "USERPROFILE",
+    )
+    if sys.platform == "win32"
+    else ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+)
+
+
+def default_environment() -> dict[str, str]:
+    """The safe minimal environment a server inherits, as the SDK's ``get_default_environment``."""
+    return {
+        key: value
+        for key in INHERITED_ENV_VARS
+        if (value := os.environ.get(key)) is not None and not value.startswith("()")
+    }
 
 
 ToolsListener = Callable[[list[Any]], Awaitable[None] | None]
@@ -214,15 +246,16 @@ class ServerConnection:
 
     async def _serve(self, ready: asyncio.Future[Any], stop: asyncio.Event) -> None:
         import anyio
-        from mcp.client.session import ClientSession
-        from mcp.client.stdio import get_default_environment
 
-        env = get_default_environment() | dict(self.server.env)
+        env = default_environment() | dict(self.server.env)
         with _open_log(self.log_file) as errlog:
             process = await anyio.open_process(
                 [self.server.command, *self.server.args], env=env, stderr=errlog, start_new_session=True
             )
             self.pid = process.pid
+            # The SDK costs ~0.8 s to import: import it while the server starts (on the other core).
+            from mcp.client.session import ClientSession
+
             read_send, read_recv = anyio.create_memory_object_stream[Any](0)
             write_send, write_recv = anyio.create_memory_object_stream[Any](0)
             try:
