@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
 ]
 
+
 def pytest_configure(config: pytest.Config) -> None:
     """Compile pa_cli's bytecode once, in the controlling process (not in each xdist worker).
 
