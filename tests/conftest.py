@@ -19,6 +19,20 @@ pytest_plugins = [
     "tests.fixtures.postgres",
 ]
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile pa_cli's bytecode once, in the controlling process (not in each xdist worker).
+
+    With PYTHONDONTWRITEBYTECODE set (as on CI) Python never caches it, and each of the suite's
+    hundreds of `python -m pa_cli` subprocesses would compile the package from source. Installed
+    packages get theirs from `uv sync` ([tool.uv] compile-bytecode in pyproject.toml)."""
+    if hasattr(config, "workerinput"):
+        return
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "pa_cli", quiet=2)
+
+
 _PA_ENV_PREFIXES = ("PA_", "GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BAML_")
 
 

@@ -47,11 +47,14 @@ def undo(settings: Settings) -> OutboxView:
 
 
 def flush(settings: Settings) -> FlushReport:
+    """Send what is due now: the real clock, or the TEST HOOK ``PA_TEST_NOW`` (the routines' clock)
+    when a test set it, so a scheduled send is shown going out at its time without waiting for it."""
     from pa_cli.outbox.send import flush_due
+    from pa_cli.routines.clock import now
     from pa_cli.store import open_store
 
     with open_store(settings) as store:
-        return flush_due(store, settings)
+        return flush_due(store, settings, now())
 
 
 def send_one(settings: Settings, item_id: str) -> bool | None:

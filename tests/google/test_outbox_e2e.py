@@ -85,14 +85,16 @@ def test_a_scheduled_send_waits_for_its_time_and_two_flushes_send_it_once(
     approval, preview = run_tool(pa, "gmail_send", {**MAIL, "send_at": send_at.isoformat()})
     assert "Scheduled:" in preview and "held in the outbox until then" in preview
     assert pa("approve", approval).returncode == 0
-    assert pa("outbox", "flush").stdout.strip() == "sent 0, failed 0"  # not yet due
+    assert pa("outbox", "flush").stdout.strip() == "sent 0, failed 0"  # not yet due (the real clock)
+    just_before = (send_at - timedelta(seconds=1)).isoformat()
+    assert pa("outbox", "flush", env={"PA_TEST_NOW": just_before}).stdout.strip() == "sent 0, failed 0"
     assert mail.sent == []
-    wait = (send_at - datetime.now(UTC)).total_seconds()
-    time.sleep(max(0.0, wait) + 0.5)
+    # Its time has come: the outbox's clock (PA_TEST_NOW, the test hook) says so without a minute's wait.
+    after = {"PA_TEST_NOW": (send_at + timedelta(seconds=1)).isoformat()}
     flushes = [
         subprocess.Popen(
             [sys.executable, "-m", "pa_cli", "outbox", "flush"],
-            env=pa.env(),
+            env=pa.env(**after),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
