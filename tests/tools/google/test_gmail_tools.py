@@ -22,6 +22,7 @@ def gmail(rig: GoogleRig) -> GoogleRig:
 
 
 READERS = ("gmail_search", "gmail_read", "gmail_labels", "calendar_list_events", "calendar_free_busy")
+READERS += ("calendar_list_calendars", "calendar_find_time")
 
 
 def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
@@ -39,6 +40,7 @@ def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
         "calendar_create_event",
         "calendar_update_event",
         "calendar_delete_event",
+        "calendar_respond",
     }
     read_only = [
         tools[n] for n in ("gmail_search", "gmail_read", "calendar_list_events", "calendar_free_busy")
