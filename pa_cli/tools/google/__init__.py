@@ -31,11 +31,8 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
 
 def google_tools() -> list[type[Tool]]:
     from pa_cli.tools.google.calendar import CALENDAR_TOOLS
-    from pa_cli.tools.google.calendar_find_time import CalendarFindTime
-    from pa_cli.tools.google.calendar_lists import CalendarListCalendars
-    from pa_cli.tools.google.calendar_respond import CalendarRespond
+    from pa_cli.tools.google.calendar_work import CALENDAR_WORK_TOOLS
     from pa_cli.tools.google.gmail import GMAIL_TOOLS
     from pa_cli.tools.google.gmail_triage import TRIAGE_TOOLS
 
-    calendar_more: list[type[Tool]] = [CalendarListCalendars, CalendarRespond, CalendarFindTime]
-    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *CALENDAR_TOOLS, *calendar_more]
+    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *CALENDAR_TOOLS, *CALENDAR_WORK_TOOLS]
