@@ -195,6 +195,19 @@ class GmailSettings(_Section):
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=25 * 1024 * 1024)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WORK_DAYS: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+
+
+class CalendarSettings(_Section):
+    #: The calendars calendar_list_events reads when no calendar_id is given (ids from calendar_list_calendars).
+    calendars: list[str] = Field(default_factory=lambda: ["primary"], min_length=1)
+    #: Working hours (HH:MM, in each person's own zone) and days that calendar_find_time proposes.
+    work_start: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    work_end: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    work_days: list[Weekday] = Field(default_factory=lambda: list(_WORK_DAYS), min_length=1)
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -204,6 +217,7 @@ class Settings(_Section):
     agent: AgentSettings = Field(default_factory=AgentSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     gmail: GmailSettings = Field(default_factory=GmailSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     routines: RoutinesSettings = Field(default_factory=RoutinesSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)

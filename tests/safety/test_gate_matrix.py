@@ -65,6 +65,12 @@ class Cell:
                 "event_id": kept["id"],
                 **({"summary": "Renamed"} if tool == "calendar_update_event" else {}),
             }
+        if tool == "calendar_respond":
+            invite = self.google.add_event(
+                "Matrix invite", start, start + timedelta(hours=1),
+                attendees=["lee@example.com", self.google.user_email], organizer="lee@example.com",
+            )  # fmt: skip
+            return {"event_id": invite["id"], "response": "accepted"}
         if tool == "gmail_send":
             return {"to": ["boss@example.com"], "subject": "Matrix", "body": "Numbers."}
         if tool == "gmail_modify":
@@ -125,6 +131,7 @@ EXAMPLES: dict[str, Callable[[Cell], dict[str, Any]]] = {
         "calendar_create_event",
         "calendar_update_event",
         "calendar_delete_event",
+        "calendar_respond",
         "gmail_send",
         "gmail_modify",
         "gmail_label_create",

@@ -30,6 +30,27 @@ _READ_ONLY = {"kind", "etag", "htmlLink", "created", "updated", "creator", "iCal
 _ID_PATTERN = re.compile(r"[a-v0-9]{5,1024}")
 _BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 _etags = itertools.count(1)
+_RESPONSES = ("needsAction", "declined", "tentative", "accepted")
+
+
+def _check_reminders(reminders: Any) -> None:
+    """Google's own rules for ``reminders``: overrides only without useDefault, at most 5, in range."""
+    if reminders is None:
+        return
+    overrides = reminders.get("overrides") or []
+    if reminders.get("useDefault") and overrides:
+        raise bad_request(
+            "Cannot specify both default reminders and overrides at the same time.",
+            "cannotUseDefaultRemindersAndSpecifyOverride",
+        )
+    if len(overrides) > 5:
+        raise bad_request("Too many reminders.", "tooManyReminders")
+    for override in overrides:
+        if override.get("method") not in ("email", "popup"):
+            raise bad_request("Invalid reminder method.", "invalid")
+        minutes = override.get("minutes")
+        if not isinstance(minutes, int) or not 0 <= minutes <= 40320:
+            raise bad_request("Invalid reminder minutes value.", "invalid")
 
 
 @dataclass
@@ -157,16 +178,25 @@ class CalendarStore:
         tz = zone(calendar.time_zone)
         if to_instant(end, tz) <= to_instant(start, tz):
             raise bad_request("The specified time range is empty.", "timeRangeEmpty")
+        _check_reminders(event.get("reminders"))
+        now = _now()
+        me = {"email": self.user_email, "self": True}
+        organizer = (base or {}).get("organizer") or me
+        organizer_email = str(organizer.get("email", "")).lower()
         attendees = event.get("attendees") or []
         for attendee in attendees:
             if not isinstance(attendee, dict) or "@" not in str(attendee.get("email", "")):
                 raise bad_request("Invalid attendee email.", "invalid")
-            is_self = attendee["email"].lower() == self.user_email.lower()
-            attendee.setdefault("responseStatus", "accepted" if is_self else "needsAction")
-            if is_self:
-                attendee.update({"self": True, "organizer": True})
-        now = _now()
-        me = {"email": self.user_email, "self": True}
+            status = attendee.setdefault(
+                "responseStatus",
+                "accepted" if attendee["email"].lower() == organizer_email else "needsAction",
+            )
+            if status not in _RESPONSES:
+                raise bad_request(f"Invalid attendee responseStatus: {status}", "invalid")
+            if attendee["email"].lower() == self.user_email.lower():
+                attendee["self"] = True
+            if attendee["email"].lower() == organizer_email:
+                attendee["organizer"] = True
         event.update(
             {
                 "kind": "calendar#event",
@@ -175,15 +205,15 @@ class CalendarStore:
                 "htmlLink": f"https://calendar.fake-google.test/event?eid={event['id']}",
                 "created": event.get("created", now),
                 "updated": now,
-                "creator": event.get("creator", me),
-                "organizer": event.get("organizer", me),
+                "creator": (base or {}).get("creator") or me,
+                "organizer": organizer,
                 "iCalUID": event.get("iCalUID", f"{event['id']}@google.com"),
                 "sequence": event.get("sequence", -1) + 1,
                 "reminders": event.get("reminders", {"useDefault": True}),
                 "eventType": event.get("eventType", "default"),
             }
         )
-        if base:
+        if base and "created" in base:
             event["created"], event["iCalUID"] = base["created"], base["iCalUID"]
         return event
 
@@ -266,15 +296,24 @@ class CalendarStore:
         self.changes.append(EventChange(action, calendar.id, event["id"], send_updates, copy.deepcopy(event)))
 
     def insert(
-        self, calendar_id: str, body: Event, send_updates: str | None = None, *, record: bool = True
+        self,
+        calendar_id: str,
+        body: Event,
+        send_updates: str | None = None,
+        *,
+        record: bool = True,
+        organizer: Event | None = None,
     ) -> Event:
+        """A new event; ``organizer`` (tests only) makes it an invitation from someone else."""
         calendar = self.calendar(calendar_id)
         event_id = body.get("id") or new_event_id()
         if not isinstance(event_id, str) or not _ID_PATTERN.fullmatch(event_id):
             raise bad_request("Invalid resource id value.", "invalid")
         if event_id in calendar.events:
             raise ApiError(409, "The requested identifier already exists.", reason="duplicate")
-        event = self._normalise(calendar, {**body, "id": event_id})
+        event = self._normalise(
+            calendar, {**body, "id": event_id}, base={"organizer": organizer} if organizer else None
+        )
         calendar.events[event_id] = event
         if record:
             self._record("insert", calendar, event, send_updates)
@@ -317,7 +356,9 @@ class CalendarStore:
             merged = {key: current[key] for key in keep if key in current} | dict(body)
         merged["id"] = event_id
         event = self._normalise(
-            calendar, merged, base={k: current[k] for k in ("created", "iCalUID", "sequence")}
+            calendar,
+            merged,
+            base={k: current[k] for k in ("created", "iCalUID", "sequence", "creator", "organizer")},
         )
         calendar.events[event_id] = event
         self._record("patch" if patch else "update", calendar, event, send_updates)

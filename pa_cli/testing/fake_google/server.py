@@ -333,10 +333,12 @@ class FakeGoogle:
         attendees: Iterable[str] = (),
         recurrence: Iterable[str] = (),
         event_id: str | None = None,
+        organizer: str | None = None,
         **fields: Any,
     ) -> Event:
         """Put an event in a calendar (not recorded as a change). Dates make all-day events;
-        datetimes need an offset or ``time_zone``; recurring timed events default to the calendar's zone."""
+        datetimes need an offset or ``time_zone``; recurring timed events default to the calendar's zone;
+        ``organizer`` (an address) makes it an invitation from that person to the attendees."""
         with self.lock:
             rules = list(recurrence)
             if rules and time_zone is None and isinstance(start, datetime):
@@ -353,7 +355,8 @@ class FakeGoogle:
                 body["recurrence"] = rules
             if attendees:
                 body["attendees"] = [{"email": email} for email in attendees]
-            return self.calendar.insert(calendar_id, body, record=False)
+            invited_by = {"email": organizer} if organizer else None
+            return self.calendar.insert(calendar_id, body, record=False, organizer=invited_by)
 
     def edit_event(self, event_id: str, calendar_id: str = "primary", **fields: Any) -> Event:
         """Someone edits an event elsewhere (another device): a patch that gives it a new etag."""

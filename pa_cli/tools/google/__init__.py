@@ -26,14 +26,25 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
     "calendar_update_event",
     "calendar_delete_event",
     "contacts_search",
+    "calendar_list_calendars",
+    "calendar_respond",
+    "calendar_find_time",
 )
 
 
 def google_tools() -> list[type[Tool]]:
     from pa_cli.tools.google.calendar import CALENDAR_TOOLS
+    from pa_cli.tools.google.calendar_work import CALENDAR_WORK_TOOLS
     from pa_cli.tools.google.contacts import CONTACTS_TOOLS
     from pa_cli.tools.google.gmail import GMAIL_TOOLS
     from pa_cli.tools.google.gmail_attachments import ATTACHMENT_TOOLS
     from pa_cli.tools.google.gmail_triage import TRIAGE_TOOLS
 
-    return [*GMAIL_TOOLS, *TRIAGE_TOOLS, *ATTACHMENT_TOOLS, *CALENDAR_TOOLS, *CONTACTS_TOOLS]
+    return [
+        *GMAIL_TOOLS,
+        *TRIAGE_TOOLS,
+        *ATTACHMENT_TOOLS,
+        *CALENDAR_TOOLS,
+        *CALENDAR_WORK_TOOLS,
+        *CONTACTS_TOOLS,
+    ]

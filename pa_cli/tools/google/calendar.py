@@ -39,6 +39,13 @@ from pa_cli.tools.google.calendar_events import (
     validate_recurrence,
 )
 from pa_cli.tools.google.calendar_plan import Scope, UpdateFields, plan_delete, plan_update
+from pa_cli.tools.google.calendar_reminders import (
+    MAX_OVERRIDES,
+    REMINDERS_HELP,
+    Reminder,
+    reminders_body,
+    reminders_text,
+)
 from pa_cli.tools.google.calendar_requests import CalendarPlan, execute_plan
 from pa_cli.tools.google.mime import address_only, validate_address
 
@@ -72,7 +79,9 @@ TimeZone = Annotated[str | None, AfterValidator(_time_zone)]
 class ListEventsArgs(ToolArgs):
     time_min: str | None = Field(None, description=f"start of the range (default: now); {_TIME_HELP}")
     time_max: str | None = Field(None, description=f"end of the range (default: 7 days later); {_TIME_HELP}")
-    calendar_id: str | None = Field(None, description="calendar id (default: primary)")
+    calendar_id: str | None = Field(
+        None, description="one calendar id (default: every selected calendar, setting calendar.calendars)"
+    )
     query: str | None = Field(None, description="free-text search in the events")
 
 
@@ -93,6 +102,7 @@ class CreateEventArgs(ToolArgs):
     location: str | None = None
     description: str | None = None
     recurrence: Recurrence = Field(None, description="RFC 5545 lines, e.g. ['RRULE:FREQ=WEEKLY;BYDAY=TU']")
+    reminders: list[Reminder] | None = Field(None, max_length=MAX_OVERRIDES, description=REMINDERS_HELP)
     calendar_id: str | None = Field(None, description="calendar id (default: primary)")
     time_zone: TimeZone = Field(
         None,
@@ -112,6 +122,7 @@ class UpdateEventArgs(ToolArgs):
     location: str | None = None
     description: str | None = None
     recurrence: Recurrence = Field(None, description="new RFC 5545 recurrence lines for the series")
+    reminders: list[Reminder] | None = Field(None, max_length=MAX_OVERRIDES, description=REMINDERS_HELP)
     calendar_id: str | None = None
     time_zone: TimeZone = Field(
         None,
@@ -133,7 +144,25 @@ class DeleteEventArgs(ToolArgs):
     )
 
 
-def _list(api: Any, args: ListEventsArgs, zone: tzinfo) -> dict[str, Any]:
+def _list_selected(api: Any, args: ListEventsArgs, zone: tzinfo, selected: list[str]) -> dict[str, Any]:
+    """The events of ``calendar_id``, or of every selected calendar (``calendar.calendars``) merged."""
+    if args.calendar_id or len(selected) == 1:
+        one = _list(api, args, zone, args.calendar_id or selected[0])
+        for event in one["events"]:
+            event["calendar_id"] = one["calendar_id"]
+        return one
+    lists = [_list(api, args, zone, calendar) for calendar in selected]
+    merged = [e | {"calendar_id": part["calendar_id"]} for part in lists for e in part["events"]]
+    merged.sort(key=lambda e: (str(e["start"]), e["calendar_id"]))
+    return lists[0] | {
+        "calendar_id": None,
+        "calendar_ids": selected,
+        "events": merged[:MAX_EVENTS],
+        "truncated": any(part["truncated"] for part in lists) or len(merged) > MAX_EVENTS,
+    }
+
+
+def _list(api: Any, args: ListEventsArgs, zone: tzinfo, calendar: str) -> dict[str, Any]:
     start = parse_bound(args.time_min, zone, field="time_min") if args.time_min else now(zone)
     end = (
         parse_bound(args.time_max, zone, end=True, field="time_max")
@@ -142,7 +171,6 @@ def _list(api: Any, args: ListEventsArgs, zone: tzinfo) -> dict[str, Any]:
     )
     if end <= start:
         raise UsageError("time_max must be after time_min")
-    calendar = args.calendar_id or PRIMARY
     params: dict[str, Any] = {
         "calendarId": calendar,
         "timeMin": rfc3339(start),
@@ -206,7 +234,8 @@ def _on_local_days(event: dict[str, Any], days: tuple[date, date], zone: tzinfo)
 class CalendarListEvents(Tool):
     name = "calendar_list_events"
     description = (
-        "List calendar events in a time range (default: the next 7 days), in the user's local time; "
+        "List calendar events in a time range (default: the next 7 days) across the user's selected "
+        "calendars (each event names its calendar_id), in the user's local time; "
         "all-day events are dates; recurring events appear as single occurrences."
     )
     args_model = ListEventsArgs
@@ -216,7 +245,10 @@ class CalendarListEvents(Tool):
 
     async def run(self, args: ListEventsArgs, ctx: ToolContext) -> ToolResult:
         zone = user_zone(ctx.settings)
-        result = await call_google(ctx, "calendar", self.requires, lambda api: _list(api, args, zone))
+        selected = list(ctx.settings.calendar.calendars)
+        result = await call_google(
+            ctx, "calendar", self.requires, lambda api: _list_selected(api, args, zone, selected)
+        )
         count = len(result["events"])
         return ToolResult(
             content=result,
@@ -294,6 +326,8 @@ def create_request(args: CreateEventArgs, zone: tzinfo) -> dict[str, Any]:
         body["description"] = args.description
     if args.recurrence:
         body["recurrence"] = list(args.recurrence)
+    if args.reminders is not None:
+        body["reminders"] = reminders_body(args.reminders)
     return {
         "kind": "calendar_insert",
         "calendar_id": args.calendar_id or PRIMARY,
@@ -318,6 +352,8 @@ def create_preview(request: dict[str, Any], zone: tzinfo) -> str:
         lines.append(f"  Repeats: {'; '.join(body['recurrence'])}")
     if body.get("location"):
         lines.append(f"  Where: {body['location']}")
+    if "reminders" in body:
+        lines.append(f"  Reminders: {reminders_text(body['reminders'])}")
     emails = [a["email"] for a in body.get("attendees") or []]
     if emails and request["send_updates"] != "none":
         lines.append(f"  Attendees who will be notified: {', '.join(emails)}")
@@ -386,6 +422,7 @@ def _fields(args: UpdateEventArgs) -> UpdateFields:
         description=args.description,
         recurrence=args.recurrence,
         time_zone=args.time_zone,
+        reminders=None if args.reminders is None else reminders_body(args.reminders),
     )
 
 

@@ -43,6 +43,7 @@ from pa_cli.tools.google.calendar_recurrence import (
     rule_occurrences,
     truncate_recurrence,
 )
+from pa_cli.tools.google.calendar_reminders import reminders_text
 from pa_cli.tools.google.calendar_requests import CalendarPlan, Operation
 
 Scope = Literal["this", "following", "all"]
@@ -64,6 +65,8 @@ class UpdateFields:
     recurrence: list[str] | None = None
     #: Move the event (or series) to this IANA zone; None keeps the zone it lives in.
     time_zone: str | None = None
+    #: The new ``reminders`` body (calendar_reminders.reminders_body); None keeps them.
+    reminders: dict[str, Any] | None = None
 
 
 @dataclass
@@ -266,6 +269,11 @@ def _changes(
         if value is not None and value != (old.get(name) or ""):
             body[name] = value
             lines.append(f"  {label}: {old.get(name) or '(none)'} -> {value or '(none)'}")
+    if fields.reminders is not None and fields.reminders != old.get("reminders"):
+        body["reminders"] = fields.reminders
+        lines.append(
+            f"  Reminders: {reminders_text(old.get('reminders'))} -> {reminders_text(fields.reminders)}"
+        )
     new_attendees = None
     if fields.attendees is not None:
         before = attendee_emails(old)

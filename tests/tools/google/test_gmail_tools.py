@@ -29,6 +29,8 @@ READERS = (
     "calendar_list_events",
     "calendar_free_busy",
     "contacts_search",
+    "calendar_list_calendars",
+    "calendar_find_time",
 )
 
 
@@ -48,6 +50,7 @@ def test_the_google_tools_declare_their_service_scopes_and_trust() -> None:
         "calendar_create_event",
         "calendar_update_event",
         "calendar_delete_event",
+        "calendar_respond",
     }
     read_only = [
         tools[n] for n in ("gmail_search", "gmail_read", "calendar_list_events", "calendar_free_busy")
