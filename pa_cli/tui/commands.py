@@ -25,7 +25,7 @@ HELP = """\
 | `/new` | start a new session |
 | `/sessions` | show the sessions sidebar and move to it |
 | `/tools` | the tools the assistant can use, and whether they are ready |
-| `/authorize gmail` or `/authorize calendar` | connect a Google account (opens your browser) |
+| `/authorize gmail`, `calendar` or `contacts` | connect a Google account (opens your browser) |
 | `/system` | show and edit the system prompt |
 | `/search TEXT` | search earlier conversations |
 | `/routines` | your routines; Enter runs one now (its actions wait for your approval) |
@@ -67,5 +67,5 @@ def usage_problem(command: SlashCommand) -> str | None:
     if command.name == "search" and not command.argument:
         return "Usage: /search TEXT"
     if command.name == "authorize" and command.argument.lower() not in GOOGLE_SERVICES:
-        return "Usage: /authorize gmail or /authorize calendar"
+        return "Usage: /authorize gmail, /authorize calendar or /authorize contacts"
     return None

@@ -46,8 +46,9 @@ def test_tool_names_complete_with_plugins_as_they_are_installed(pa: PaRunner, pl
 
 
 def test_authorize_completes_the_google_services(pa: PaRunner) -> None:
-    assert _complete(pa, "pa tools authorize c") == ["calendar"]
-    assert sorted(_complete(pa, "pa tools authorize ")) == ["calendar", "gmail"]
+    assert _complete(pa, "pa tools authorize ca") == ["calendar"]
+    assert _complete(pa, "pa tools authorize c") == ["calendar", "contacts"]
+    assert sorted(_complete(pa, "pa tools authorize ")) == ["calendar", "contacts", "gmail"]
 
 
 def test_session_ids_complete_for_ask_chat_and_history(pa: PaRunner, store: Store) -> None:

@@ -25,10 +25,10 @@ GOOGLE_TOOL_NAMES: tuple[str, ...] = (
     "calendar_create_event",
     "calendar_update_event",
     "calendar_delete_event",
-    "contacts_search",
     "calendar_list_calendars",
     "calendar_respond",
     "calendar_find_time",
+    "contacts_search",
 )
 
 
