@@ -1,7 +1,8 @@
 """The agent's LLM calls: the four BAML functions behind one small, typed facade.
 
 ``AssistantLLM`` streams every call (so a plain question is one request whose answer
-arrives as deltas), and owns the fault handling around it:
+arrives as deltas): BAML renders the request and parses the reply (its modular API),
+``llm_http`` sends it and reads every byte. It owns the fault handling around it:
 
 - a process-wide token bucket (``llm.requests_per_minute``) before each request;
 - retries with exponential backoff and jitter on 429, 5xx, timeouts and dropped
@@ -12,9 +13,9 @@ arrives as deltas), and owns the fault handling around it:
   extends it is emitted, and a retry that says something else is shown after a visible
   break (``llm_answer.AnswerStream``).
 
-BAML logs every prompt and reply to stderr by default, and prompts hold mail bodies:
-the generated client is imported lazily (it costs ~170 ms) with logging switched off,
-unless ``PA_DEBUG=1``.
+Prompts hold mail bodies: nothing of them is logged, unless ``PA_DEBUG=1`` (then the
+request body and the reply go to stderr; BAML's own logging is switched off either way
+when the generated client is imported, lazily: it costs ~170 ms).
 """
 
 from __future__ import annotations
