@@ -14,8 +14,8 @@ arrives as deltas): BAML renders the request and parses the reply (its modular A
   break (``llm_answer.AnswerStream``).
 
 Prompts hold mail bodies: nothing of them is logged, unless ``PA_DEBUG=1`` (then the
-request body and the reply go to stderr; BAML's own logging is switched off either way
-when the generated client is imported, lazily: it costs ~170 ms).
+request body and the reply go to stderr, and BAML's own logging stays on). The generated
+client is imported lazily (it costs ~170 ms).
 """
 
 from __future__ import annotations
