@@ -195,3 +195,20 @@ def test_pa_ask_waits_for_a_slow_local_model_that_sends_keep_alives(fake_llm: Fa
     assert "nothing came back" not in result.stderr and "Traceback" not in result.stderr
     assert len(fake_llm.requests) == 2
     assert "cut off at the length limit of 512 tokens" in fake_llm.requests[1].prompt_text
+
+
+async def test_a_real_malformed_call_among_real_tools_is_asked_for_again_not_dropped(
+    fake_llm: FakeLLM, rec: Recorder
+) -> None:
+    """With pa's tools offered, the model's broken call must not turn into an answer that saved nothing."""
+    fake_llm.script(recorded("malformed_call_with_tools"))
+    fake_llm.reply_text(
+        thinking(None, ("fs_write", {"path": "groceries.txt", "content": "milk, eggs, bread"}))
+    )
+    llm = make_llm("openai-generic", fake_llm, rec)
+
+    result = await llm.think(make_context(tools=[FS_WRITE]), rec.delta)
+
+    assert [(c.tool, c.arguments["path"]) for c in result.tool_calls] == [("fs_write", "groceries.txt")]
+    assert rec.deltas == []  # nothing of the broken reply was shown as an answer
+    assert "its tool call could not be read" in fake_llm.requests[1].prompt_text
