@@ -47,7 +47,7 @@ def _fields(schema: dict[str, Any], defs: dict[str, Any], depth: int, budget: in
     if not isinstance(properties, dict):
         return ""
     required = set(schema.get("required") or [])
-    parts = []
+    parts: list[str] = []
     for name, prop in properties.items():
         optional, kind = _type(prop if isinstance(prop, dict) else {}, defs, depth)
         needed = name in required and not optional
