@@ -231,7 +231,10 @@ async def _read_stream(
                 until_show = max(0.0, last_shown + PARTIAL_EVERY_SECONDS - now)
                 wait = until_show if wait is None else min(wait, until_show)
             try:
-                item = await asyncio.wait_for(queue.get(), wait)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                # arrives as the item does, and a cancelled turn would then run on to its end.
+                async with asyncio.timeout(wait):
+                    item = await queue.get()
             except TimeoutError:
                 now = time.monotonic()
                 if pending and on_text is not None and now - last_shown >= PARTIAL_EVERY_SECONDS:

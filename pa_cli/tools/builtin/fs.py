@@ -146,7 +146,7 @@ class FsRead(Tool):
 class FsWrite(Tool):
     name = "fs_write"
     description = (
-        "Write (create or replace) one of the user's virtual text files (stored in pa's "
+        "Create or replace a text file in the user's virtual file system (stored in pa's "
         "database, not on the real disk). Parent directories are created as needed. "
         f"Limits: {_format_size(MAX_FILE_BYTES)} per file, {_format_size(MAX_USER_BYTES)} in all."
     )
