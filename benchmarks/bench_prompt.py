@@ -28,12 +28,13 @@ def all_tool_specs() -> list[Any]:
     """Every built-in and Google tool, as the LLM is told about them when all are authorized."""
     from pa_cli.agent.llm_types import ToolSpec
     from pa_cli.tools.builtin.fs import TOOLS as FS_TOOLS
+    from pa_cli.tools.builtin.memory import TOOLS as MEMORY_TOOLS
     from pa_cli.tools.builtin.plan import TOOLS as PLAN_TOOLS
     from pa_cli.tools.builtin.system_prompt import TOOLS as PROMPT_TOOLS
     from pa_cli.tools.google import google_tools
 
     specs = []
-    for cls in [*PLAN_TOOLS, *FS_TOOLS, *PROMPT_TOOLS, *google_tools()]:
+    for cls in [*PLAN_TOOLS, *FS_TOOLS, *PROMPT_TOOLS, *MEMORY_TOOLS, *google_tools()]:
         tool = cls()
         specs.append(
             ToolSpec(

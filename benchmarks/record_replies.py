@@ -52,7 +52,9 @@ def context_for(case: Case) -> Any:
     return ctx
 
 
-async def record(base_url: str, out: Path, seeds: list[int], model: str) -> None:
+async def record(
+    base_url: str, out: Path, seeds: list[int], model: str, only: list[str] | None = None
+) -> None:
     import httpx
     from pydantic import SecretStr
 
@@ -60,7 +62,7 @@ async def record(base_url: str, out: Path, seeds: list[int], model: str) -> None
     from pa_cli.config import LLMSettings, Settings
 
     async with httpx.AsyncClient(timeout=httpx.Timeout(600.0)) as client:
-        for case in CASES:
+        for case in [c for c in CASES if not only or c.name in only]:
             settings = Settings(
                 llm=LLMSettings(
                     provider="openai-generic",
@@ -103,9 +105,10 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cases", nargs="+", choices=[c.name for c in CASES], help="only these cases")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(record(args.base_url.rstrip("/"), args.out, args.seeds, args.model))
+    asyncio.run(record(args.base_url.rstrip("/"), args.out, args.seeds, args.model, args.cases))
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ class LLMSettings(_Section):
         None,
         gt=0,
         le=3600,
-        description="time from the request to the reply's first event; default timeout_seconds",
+        description="time from the request to the reply's first byte (keep-alives count); default timeout_seconds",
     )
     idle_timeout_seconds: float | None = Field(
         None,

@@ -97,8 +97,8 @@ def task_env(home: Path, fake: FakeGoogle, llm_env: dict[str, str]) -> dict[str,
     config = '[user]\ntimezone = "Europe/Paris"\n'
     limit = os.environ.get("PA_EVAL_MAX_TOKENS")  # small local models run on: cut them early
     if limit:
+        # No longer a long first-byte timeout: llama.cpp's keep-alives count as life while the model reads.
         config += f"[llm]\nmax_tokens_thinking = {int(limit)}\nmax_tokens_response = {int(limit)}\n"
-        config += "first_byte_timeout_seconds = 600\nidle_timeout_seconds = 120\n"
     (home / "config" / "config.toml").write_text(config, encoding="utf-8")
     secrets_file = fake.client_secrets_json(home / "client_secret.json")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PA_")}

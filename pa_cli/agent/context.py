@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from pa_cli.store import Store
     from pa_cli.tools.registry import ToolRegistry
 
+#: Short on purpose: the prompt's rules (baml_src) already say never to invent facts and that side
+#: effects wait for the user's approval; every character here is paid on every step.
 DEFAULT_SYSTEM_PROMPT = (
-    "You are pa, a personal assistant that lives in the user's terminal. You help with their mail, "
-    "calendar, notes and plans. Be concise and concrete. Use tools when they help; never invent mail, "
-    "events or facts you have not read. Actions that send, create, change or delete anything are "
-    "shown to the user for approval before they run."
+    "You are pa, a personal assistant in the user's terminal, for their mail, calendar, notes and "
+    "plans. Be concise and concrete; use tools when they help."
 )
 HISTORY_LIMIT = 40
 

@@ -1,7 +1,8 @@
 """The agent's LLM calls: the four BAML functions behind one small, typed facade.
 
 ``AssistantLLM`` streams every call (so a plain question is one request whose answer
-arrives as deltas), and owns the fault handling around it:
+arrives as deltas): BAML renders the request and parses the reply (its modular API),
+``llm_http`` sends it and reads every byte. It owns the fault handling around it:
 
 - a process-wide token bucket (``llm.requests_per_minute``) before each request;
 - retries with exponential backoff and jitter on 429, 5xx, timeouts and dropped
@@ -12,22 +13,23 @@ arrives as deltas), and owns the fault handling around it:
   extends it is emitted, and a retry that says something else is shown after a visible
   break (``llm_answer.AnswerStream``).
 
-BAML logs every prompt and reply to stderr by default, and prompts hold mail bodies:
-the generated client is imported lazily (it costs ~170 ms) with logging switched off,
-unless ``PA_DEBUG=1``.
+Prompts hold mail bodies: nothing of them is logged, unless ``PA_DEBUG=1`` (then the
+request body and the reply go to stderr, and BAML's own logging stays on). The generated
+client is imported lazily (it costs ~170 ms).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pa_cli.agent.baml_stream import drive
 from pa_cli.agent.llm_answer import RESTARTED, AnswerStream, Delta, length_note
 from pa_cli.agent.llm_faults import (
     RETRY_BASE,
@@ -37,14 +39,21 @@ from pa_cli.agent.llm_faults import (
     Transient,
     backoff_delay,
     classify_http,
-    last_response,
     parse_feedback,
-    raw_text,
     retry_after_seconds,
-    stream_finished,
+)
+from pa_cli.agent.llm_http import (
+    ConnectTimedOut,
+    HttpStatus,
+    NoConnection,
+    Rendered,
+    Stalled,
+    StreamBroken,
+    exchange,
 )
 from pa_cli.agent.llm_probe import probe
-from pa_cli.agent.llm_registry import Budget, ClientSpec, build_registry, client_spec
+from pa_cli.agent.llm_registry import LENGTH_FINISH_REASONS, Budget, ClientSpec, build_registry, client_spec
+from pa_cli.agent.llm_sse import MalformedStream, Reply
 from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
 from pa_cli.agent.llm_types import (
     HistoryItem,
@@ -88,6 +97,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+#: A BAML function's name and its arguments, for ``b.stream_request`` / ``b.parse``.
+Call = tuple[str, dict[str, Any]]
 #: Told before each retry sleep: the reason (one short phrase) and the seconds until the next attempt.
 OnWait = Callable[[str, float], Awaitable[None]]
 
@@ -104,6 +115,16 @@ def load_baml() -> Any:
     if not debug:
         set_log_level("OFF")  # in case baml_py was loaded before
     return baml_client
+
+
+class _TaskAbort:
+    """What ``StreamWatch`` calls to abort a request: cancels the task that sends and reads it."""
+
+    def __init__(self, task: asyncio.Future[Any]) -> None:
+        self._task = task
+
+    def abort(self) -> None:
+        self._task.cancel()
 
 
 class AssistantLLM:
@@ -158,11 +179,9 @@ class AssistantLLM:
             if isinstance(text, str) and not getattr(partial, "tool_calls", None):
                 await answer.offer(text)
 
-        def start(options: dict[str, Any], feedback: str | None) -> Any:
+        def start(options: dict[str, Any], feedback: str | None) -> Call:
             options["tb"] = catalog.thinking_builder
-            return baml.b.stream.PersonalAssistantThinking(
-                turn=turn_input(baml.types, ctx, feedback), baml_options=options
-            )
+            return "PersonalAssistantThinking", {"turn": turn_input(baml.types, ctx, feedback)}
 
         def check(final: Any, raw_text: str | None) -> Thinking:
             parsed = final if isinstance(final, dict) else final.model_dump()
@@ -210,10 +229,8 @@ class AssistantLLM:
             if isinstance(partial, str):
                 await answer.offer(partial)
 
-        def start(options: dict[str, Any], feedback: str | None) -> Any:
-            return baml.b.stream.PersonalAssistantResponse(
-                turn=turn_input(baml.types, ctx, feedback), baml_options=options
-            )
+        def start(options: dict[str, Any], feedback: str | None) -> Call:
+            return "PersonalAssistantResponse", {"turn": turn_input(baml.types, ctx, feedback)}
 
         try:
             final = await self._call(
@@ -230,10 +247,8 @@ class AssistantLLM:
         """PersonalAssistantPlanning: the request broken into ordered steps."""
         baml = self._baml()
 
-        def start(options: dict[str, Any], feedback: str | None) -> Any:
-            return baml.b.stream.PersonalAssistantPlanning(
-                turn=turn_input(baml.types, ctx, feedback), baml_options=options
-            )
+        def start(options: dict[str, Any], feedback: str | None) -> Call:
+            return "PersonalAssistantPlanning", {"turn": turn_input(baml.types, ctx, feedback)}
 
         final = await self._call("plan", start, None, "thinking")
         return [step.strip() for step in final.steps if isinstance(step, str) and step.strip()]
@@ -247,16 +262,15 @@ class AssistantLLM:
         builder = catalog.arguments_builder(tool.name)
         info = tool_info(baml.types, tool)
 
-        def start(options: dict[str, Any], feedback: str | None) -> Any:
+        def start(options: dict[str, Any], feedback: str | None) -> Call:
             if builder is not None:
                 options["tb"] = builder
-            return baml.b.stream.PersonalAssistantToolCall(
-                turn=turn_input(baml.types, ctx, feedback),
-                tool=info,
-                previous_arguments=json.dumps(previous, ensure_ascii=False, default=str),
-                error=error[:2000],
-                baml_options=options,
-            )
+            return "PersonalAssistantToolCall", {
+                "turn": turn_input(baml.types, ctx, feedback),
+                "tool": info,
+                "previous_arguments": json.dumps(previous, ensure_ascii=False, default=str),
+                "error": error[:2000],
+            }
 
         def check(final: Any, raw_text: str | None) -> dict[str, Any]:
             raw = extract_json(raw_text)
@@ -293,7 +307,7 @@ class AssistantLLM:
     async def _call(
         self,
         what: str,
-        start: Callable[[dict[str, Any], str | None], Any],
+        start: Callable[[dict[str, Any], str | None], Call],
         on_partial: Callable[[Any], Awaitable[None]] | None,
         budget: Budget,
         *,
@@ -357,84 +371,125 @@ class AssistantLLM:
 
     async def _attempt(
         self,
-        start: Callable[[dict[str, Any], str | None], Any],
+        start: Callable[[dict[str, Any], str | None], Call],
         on_partial: Callable[[Any], Awaitable[None]] | None,
         feedback: str | None,
         budget: Budget,
         salvage: Callable[[str | None], Any] | None = None,
     ) -> tuple[Any, str | None]:
-        import baml_py
+        """One request: rendered by BAML, sent and read by ``llm_http``, parsed by BAML."""
         from baml_py import errors
+        from baml_py.errors import BamlError
 
-        await self._bucket.acquire()
-        collector = baml_py.Collector()
-        abort = baml_py.AbortController()
-        # BAML's own first-token clock starts once response headers arrive: the watch
-        # counts from the request, and any SSE event (a role-only chunk too) is life.
-        watch = StreamWatch(abort, self.spec.url, self.timeouts)
-        options: dict[str, Any] = {
-            "client_registry": self._registry_for(budget),
-            "collector": collector,
-            "abort_controller": abort,
-            "on_tick": watch.tick,
-        }
-        finished = False
+        baml = load_baml()
+        options: dict[str, Any] = {"client_registry": self._registry_for(budget)}
+        function, arguments = start(options, feedback)
+        try:
+            rendered = Rendered.from_baml(
+                await getattr(baml.b.stream_request, function)(**arguments, baml_options=options)
+            )
+        except errors.BamlInvalidArgumentError:
+            raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
+        parse_partial = getattr(baml.b.parse_stream, function)
+        parse = getattr(baml.b.parse, function)
 
-        async def partial_arrived(partial: Any) -> None:
-            watch.tick()
+        async def show(text: str) -> None:
+            try:
+                partial = parse_partial(text, baml_options=options)
+            except BamlError:
+                return  # not enough of it yet
             if on_partial is not None:
                 await on_partial(partial)
 
+        debug = os.environ.get("PA_DEBUG") == "1"
+        if debug:  # prompts hold mail bodies: only when asked for (the headers, with the key, never)
+            sys.stderr.write(
+                f"[pa debug] LLM request {rendered!r}: {rendered.body.decode('utf-8', 'replace')}\n"
+            )
+        await self._bucket.acquire()
+        reply = await self._exchange(rendered, show if on_partial is not None else None)
+        if debug:
+            sys.stderr.write(
+                f"[pa debug] LLM reply ({reply.finish_reason or 'no finish reason'}): {reply.text}\n"
+            )
+        if not reply.finished:
+            raise Transient("unavailable", "the stream ended before the reply was complete")
+        if reply.finish_reason in LENGTH_FINISH_REASONS.get(self.spec.provider, ()):
+            raise CutByLength()
+        text = reply.text
         try:
-            final = await drive(start(options, feedback), partial_arrived, abort)
-            finished = True
-            if not stream_finished(collector):
-                raise Transient("unavailable", "the stream ended before the reply was complete")
-            return final, raw_text(collector)
-        except errors.BamlValidationError as exc:
-            if not stream_finished(collector):
-                raise Transient("unavailable", "the stream ended before the reply was complete") from None
-            rescued = salvage(exc.raw_output) if salvage is not None else None
+            return parse(text, baml_options=options), text
+        except BamlError as exc:  # BAML's parser raises its base error for a reply it cannot read
+            rescued = salvage(text) if salvage is not None else None
             if rescued is not None:
-                return rescued, exc.raw_output
-            raise Retry(parse_feedback(exc.message)) from None
-        except errors.BamlClientFinishReasonError:
-            raise CutByLength() from None
-        except errors.BamlClientHttpError as exc:
-            response = last_response(collector)
-            headers = getattr(response, "headers", None)
-            if not headers:
-                # No HTTP response at all (BAML records one with no headers): the
-                # connection failed. Find out how from the socket's own typed errors.
-                found = await probe(self.spec.url, PROBE_TIMEOUT_SECONDS)
-                raise connection_fault(found, self.spec.url, self.spec.url_source) from None
-            raise classify_http(exc.status_code, self.spec.url, retry_after_seconds(headers)) from None
-        except errors.BamlTimeoutError:
-            raise watch.timeout_fault() from None
-        except errors.BamlAbortError:
-            if watch.dead is not None:
-                raise connection_fault(watch.dead, self.spec.url, self.spec.url_source) from None
-            if watch.timed_out:
-                raise watch.timeout_fault() from None
-            raise
-        except errors.BamlInvalidArgumentError:
-            raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
-        finally:
-            await watch.aclose()
-            if not finished:
-                abort.abort()
-            self._count(collector)
+                return rescued, text
+            raise Retry(parse_feedback(str(exc))) from None
 
-    def _count(self, collector: Any) -> None:
-        usage = collector.usage
-        self.usage.add(
-            Usage(
-                # None when the server sent no usage: unknown, not zero.
-                input_tokens=usage.input_tokens if usage.input_tokens else None,
-                output_tokens=usage.output_tokens if usage.output_tokens else None,
-                calls=len(collector.logs),
+    async def _exchange(self, rendered: Rendered, on_text: Callable[[str], Awaitable[None]] | None) -> Reply:
+        """Send and read one request, under the first-byte watch; every failure becomes a fault to handle."""
+        reply = Reply()
+
+        def life() -> None:
+            watch.tick()
+
+        task = asyncio.ensure_future(
+            exchange(
+                rendered,
+                self.spec.provider,
+                connect_timeout=self.timeouts.connect,
+                idle_timeout=self.timeouts.idle,
+                on_life=life,
+                on_text=on_text,
             )
         )
+        # Counts from the request; any byte of the body is life (keep-alive comments too).
+        watch = StreamWatch(_TaskAbort(task), self.spec.url, self.timeouts)
+        try:
+            reply = await task
+            return reply
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the caller is cancelled, not the request
+            if watch.dead is not None:
+                raise connection_fault(watch.dead, self.spec.url, self.spec.url_source) from None
+            raise watch.timeout_fault() from None
+        except HttpStatus as exc:
+            raise classify_http(exc.status, self.spec.url, retry_after_seconds(exc.headers)) from None
+        except NoConnection:
+            # How did it fail? Ask the socket's own typed errors, never an exception's text.
+            found = await probe(self.spec.url, PROBE_TIMEOUT_SECONDS)
+            raise connection_fault(found, self.spec.url, self.spec.url_source) from None
+        except ConnectTimedOut:
+            raise Transient(
+                "timeout",
+                f"could not connect within {self.timeouts.connect:g} s",
+                setting="llm.connect_timeout_seconds",
+            ) from None
+        except Stalled:
+            raise Transient(
+                "timeout",
+                f"the reply stalled: nothing arrived for {self.timeouts.idle:g} s",
+                setting="llm.idle_timeout_seconds",
+            ) from None
+        except StreamBroken:
+            raise Transient("unavailable", "the stream ended before the reply was complete") from None
+        except MalformedStream as exc:
+            raise Transient("unavailable", str(exc)) from None
+        finally:
+            await watch.aclose()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            self.usage.add(
+                Usage(
+                    # None when the server sent no usage: unknown, not zero.
+                    input_tokens=reply.input_tokens,
+                    output_tokens=reply.output_tokens,
+                    calls=1,
+                )
+            )
 
     def _give_up(self, fault: Transient, attempts: int) -> LLMError:
         name = f"the {self.spec.provider} LLM"

@@ -1,9 +1,7 @@
 """Fault handling for LLM calls: what to retry, how long to wait, what to tell the user.
 
-BAML raises typed errors (``BamlClientHttpError.status_code``, ``BamlTimeoutError``,
-``BamlValidationError``...); they are classified here, never by their message text.
-A stream that drops mid-way is not an error to BAML (it parses whatever arrived), so
-``stream_finished`` looks for the provider's end-of-reply marker in the recorded events.
+The transport (``llm_http``) raises typed failures (an HTTP status, no connection, a
+stalled or broken stream); they are classified here, never by their message text.
 """
 
 from __future__ import annotations
@@ -120,63 +118,6 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
-def last_response(collector: Any) -> Any:
-    """The last HTTP response BAML recorded (None when there was none)."""
-    last = collector.last
-    if last is None or not last.calls:
-        return None
-    return getattr(last.calls[-1], "http_response", None)
-
-
-_FINISH_KEYS = ("finish_reason", "finishReason", "stop_reason")
-
-
-def _has_finish(data: Any, depth: int = 0) -> bool:
-    if depth > 4:
-        return False
-    if isinstance(data, dict):
-        if data.get("type") == "message_stop":
-            return True
-        if any(data.get(key) for key in _FINISH_KEYS):
-            return True
-        return any(_has_finish(v, depth + 1) for v in data.values() if isinstance(v, dict | list))
-    if isinstance(data, list):
-        return any(_has_finish(v, depth + 1) for v in data)
-    return False
-
-
-def stream_finished(collector: Any) -> bool:
-    """Whether the streamed reply ended properly (a finish reason or [DONE]), not mid-way.
-
-    BAML treats a connection that drops mid-stream as the end of the reply and parses
-    whatever arrived, which can be a truncated answer that still parses.
-    """
-    last = collector.last
-    if last is None or not last.calls:
-        return True
-    call = last.calls[-1]
-    events_of = getattr(call, "sse_responses", None)
-    if events_of is None:
-        return True
-    events = events_of() or []
-    for event in reversed(events):
-        if event.text.strip() == "[DONE]":
-            return True
-        try:
-            data = event.json()
-        except Exception:
-            continue
-        if _has_finish(data):
-            return True
-    return False
-
-
-def raw_text(collector: Any) -> str | None:
-    last = collector.last
-    raw = last.raw_llm_response if last is not None else None
-    return raw if isinstance(raw, str) else None
-
-
 _REASON = re.compile(r'reason: "((?:[^"\\]|\\.)*)"')
 
 
@@ -186,5 +127,11 @@ def parse_feedback(message: str) -> str:
     for reason in _REASON.findall(message or ""):
         if reason not in reasons:
             reasons.append(reason)
-    detail = "; ".join(reasons) if reasons else (message or "").split("\n", 1)[0]
+    first_line = (message or "").split("\n", 1)[0]
+    if reasons:
+        detail = "; ".join(reasons)
+    elif first_line.startswith("Failed to coerce"):
+        detail = "no JSON object with the required fields was found"
+    else:
+        detail = first_line
     return f"it did not match the required JSON format ({detail[:400]})"

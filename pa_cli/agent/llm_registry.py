@@ -16,7 +16,7 @@ from pa_cli.agent.llm_types import LLMError
 if TYPE_CHECKING:
     from baml_py import ClientRegistry
 
-    from pa_cli.config import LLMSettings, Settings
+    from pa_cli.config import Settings
 
 CLIENT_NAME = "PaLLM"
 
@@ -42,8 +42,6 @@ LENGTH_FINISH_REASONS: dict[str, list[str]] = {
     "ollama": ["length"],
     "openai-generic": ["length"],
 }
-#: The hard cap on one streamed request, as a multiple of the longest of the other timeouts.
-REQUEST_TIMEOUT_FACTOR = 10
 #: The two output budgets: "thinking" (PersonalAssistantThinking, Planning and ToolCall,
 #: structured replies) and "response" (PersonalAssistantResponse, a plain-text answer).
 Budget = Literal["thinking", "response"]
@@ -97,26 +95,6 @@ class ClientSpec:
             raise self.key_problem
 
 
-def http_timeouts(llm: LLMSettings) -> dict[str, int]:
-    """BAML's HTTP timeouts from the settings: connect, first token, idle between chunks, the whole request.
-
-    BAML's first-token clock starts only once response headers arrive, and does not count
-    SSE keep-alive comments; its idle clock does count them (verified with baml-py 0.226.3).
-    ``AssistantLLM`` adds its own first-reply watchdog that counts from the request.
-    """
-
-    def ms(seconds: float) -> int:
-        return max(1, int(seconds * 1000))
-
-    longest = max(llm.connect_timeout_seconds, llm.first_byte_timeout, llm.idle_timeout)
-    return {
-        "connect_timeout_ms": ms(llm.connect_timeout_seconds),
-        "time_to_first_token_timeout_ms": ms(llm.first_byte_timeout),
-        "idle_timeout_ms": ms(llm.idle_timeout),
-        "request_timeout_ms": ms(longest) * REQUEST_TIMEOUT_FACTOR,
-    }
-
-
 def client_spec(
     settings: Settings, api_key: str | None = None, key_problem: LLMError | None = None
 ) -> ClientSpec:
@@ -129,8 +107,6 @@ def client_spec(
     key = api_key or (llm.api_key.get_secret_value() if llm.api_key else None)
     options: dict[str, Any] = {
         "model": llm.effective_model,
-        "http": http_timeouts(llm),
-        "finish_reason_deny_list": LENGTH_FINISH_REASONS[provider],
     }
     base_url = llm.base_url.rstrip("/") if llm.base_url else None
     if base_url:

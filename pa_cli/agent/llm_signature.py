@@ -18,29 +18,43 @@ MAX_DEPTH = 4
 _SENTENCE = re.compile(r"(?<=[.;!?])\s|\s\((?:needs|stored)\b")
 
 
-def short_description(text: str, limit: int = 90) -> str:
-    """The description's first sentence, at most ``limit`` characters."""
+#: A signature longer than this shows its later optional arguments by name only (their types are
+#: in the full schema PersonalAssistantToolCall shows when arguments do not fit).
+SIGNATURE_BUDGET = 100
+
+
+def short_description(text: str, limit: int = 48) -> str:
+    """The description's first sentence, at most ``limit`` characters (cut at a word)."""
     first = _SENTENCE.split(text.strip(), maxsplit=1)[0].strip()
     if len(first) > limit:
-        first = first[: limit - 1].rstrip() + "…"
+        head = first[: limit - 1]
+        if first[limit - 1] != " ":  # the cut is inside a word: drop that word
+            head = head.rsplit(" ", 1)[0]
+        first = head.rstrip(" ,;:") + "…"
     return first
 
 
-def signature(schema: dict[str, Any]) -> str:
-    """``name: type, optional?: type`` for an object schema's properties (empty for no arguments)."""
-    return _fields(schema, schema.get("$defs") or schema.get("definitions") or {}, 0)
+def signature(schema: dict[str, Any], budget: int = SIGNATURE_BUDGET) -> str:
+    """``name: type, optional?: type`` for an object schema's properties (empty for no arguments).
+
+    Required arguments always show their type; optional ones do while the line stays within
+    ``budget`` characters, the rest are named only (``reminders?``)."""
+    return _fields(schema, schema.get("$defs") or schema.get("definitions") or {}, 0, budget)
 
 
-def _fields(schema: dict[str, Any], defs: dict[str, Any], depth: int) -> str:
+def _fields(schema: dict[str, Any], defs: dict[str, Any], depth: int, budget: int | None = None) -> str:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return ""
     required = set(schema.get("required") or [])
-    parts = []
+    parts: list[str] = []
     for name, prop in properties.items():
         optional, kind = _type(prop if isinstance(prop, dict) else {}, defs, depth)
-        mark = "" if name in required and not optional else "?"
-        parts.append(f"{name}{mark}: {kind}")
+        needed = name in required and not optional
+        part = f"{name}{'' if needed else '?'}: {kind}"
+        if budget is not None and not needed and len(", ".join([*parts, part])) > budget:
+            part = f"{name}?"
+        parts.append(part)
     return ", ".join(parts)
 
 

@@ -1,8 +1,7 @@
 """Waiting for the LLM's first reply, and naming a dead endpoint instead of waiting it out.
 
-BAML's own first-token timeout only starts once response headers arrive, so a server
-that accepts the connection and never answers would hold a request long, and again on
-every retry. ``StreamWatch`` aborts the request when nothing arrived within
+A server that accepts the connection and never answers would hold a request long, and
+again on every retry. ``StreamWatch`` aborts the request when nothing arrived within
 ``llm.first_byte_timeout_seconds`` of it; before that, after
 ``PROBE_AFTER_SECONDS`` of silence, it probes the endpoint (``llm_probe``): a slow model
 behind a live server keeps its full timeout, a dead endpoint is reported within seconds.
@@ -38,10 +37,8 @@ class Timeouts:
 class StreamWatch:
     """Watches one streamed request: aborts it with no first reply in time, or when a probe finds the endpoint dead.
 
-    ``tick()`` is life: BAML calls it for every SSE event it receives (the role-only first
-    chunk counts, keep-alive comments are not shown to it), and so does every partial.
-    The idle wait between chunks is BAML's own ``idle_timeout_ms``, which keep-alive
-    comments do reset; a ``BamlTimeoutError`` is named by ``timeout_fault``.
+    ``tick()`` is life: ``llm_http`` calls it for every piece of the response body, SSE
+    keep-alive comments included. The idle wait between pieces is ``llm_http``'s own.
     """
 
     def __init__(self, abort: Any, url: str, timeouts: Timeouts) -> None:

@@ -417,7 +417,7 @@ class AgentService:
         await queue.put(first)
         context = contextvars.copy_context()
         if opening is not None:
-            from pa_cli.agent.baml_stream import on_request_sent
+            from pa_cli.agent.llm_http import on_request_sent
 
             context.run(on_request_sent.set, opening.start)
         task = asyncio.create_task(self._run_flow(state, queue, resume), context=context)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import SecretStr
 
-from pa_cli.agent.llm import LLMError
+from pa_cli.agent.llm import AssistantLLM, LLMError
 from pa_cli.testing.fake_llm import FakeLLM, Reply
 from tests.agent.test_llm import FS_WRITE, PROVIDERS, Recorder, answer_json, make_context, make_llm
 
@@ -254,3 +255,44 @@ async def test_usage_is_unknown_not_zero_when_the_server_sends_none(fake_llm: Fa
     await llm.think(make_context(), rec.delta)
 
     assert (llm.usage.input_tokens, llm.usage.output_tokens, llm.usage.calls) == (None, None, 1)
+
+
+async def test_a_connection_that_does_not_open_names_the_connect_timeout(rec: Recorder) -> None:
+    """A listening socket whose backlog is full drops further SYNs: the connection never opens."""
+    import socket
+
+    from pa_cli.config import LLMSettings, Settings
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # fill the accept queue (never accepted)
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        settings = Settings(
+            llm=LLMSettings(
+                provider="openai-generic",
+                base_url=f"http://127.0.0.1:{port}/v1",
+                api_key=SecretStr("k"),
+                connect_timeout_seconds=0.3,
+                max_retries=0,
+                requests_per_minute=100_000,
+            )
+        )
+        llm = AssistantLLM(settings, sleep=rec.sleep)
+
+        with pytest.raises(LLMError) as caught:
+            await llm.think(make_context(), rec.delta)
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+    assert caught.value.code == "timeout"
+    assert "could not connect within 0.3 s" in str(caught.value)
+    assert caught.value.hint is not None and "llm.connect_timeout_seconds" in caught.value.hint

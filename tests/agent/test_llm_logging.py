@@ -103,7 +103,7 @@ def test_a_fresh_process_prints_nothing_of_the_prompt(fake_llm: FakeLLM) -> None
     assert MARKER not in result.stderr
 
 
-def test_pa_debug_lets_baml_log_prompts(fake_llm: FakeLLM) -> None:
+def test_pa_debug_logs_prompts_and_replies(fake_llm: FakeLLM) -> None:
     result = _run_child(fake_llm, PA_DEBUG="1")
 
     logged = result.stdout + result.stderr

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from pa_cli.agent.llm import LLMError
-from pa_cli.agent.llm_registry import build_registry, client_options, client_spec, http_timeouts
+from pa_cli.agent.llm_registry import build_registry, client_options, client_spec
 from pa_cli.config import LLMSettings, Settings, load_settings
 
 
@@ -23,7 +23,6 @@ def test_gemini_is_the_default_provider() -> None:
     assert spec.options["model"] == "gemini-2.5-flash"
     assert spec.options["api_key"] == "g-key"
     assert "base_url" not in spec.options
-    assert spec.options["finish_reason_deny_list"] == ["MAX_TOKENS"]
     spec.check()
 
 
@@ -93,26 +92,19 @@ def test_settings_from_the_environment_select_the_client(pa_home: object) -> Non
 
 
 def test_timeouts_follow_the_three_settings() -> None:
-    llm = settings(timeout_seconds=30, api_key=SecretStr("k")).llm
-    assert http_timeouts(llm) == {
-        "connect_timeout_ms": 10_000,
-        "time_to_first_token_timeout_ms": 30_000,
-        "idle_timeout_ms": 30_000,
-        "request_timeout_ms": 300_000,
-    }
+    from pa_cli.agent.llm import AssistantLLM
+    from pa_cli.agent.llm_wait import Timeouts
+
+    assert AssistantLLM(settings(timeout_seconds=30, api_key=SecretStr("k"))).timeouts == Timeouts(
+        connect=10, first_byte=30, idle=30
+    )
     own = settings(
         connect_timeout_seconds=0.25,
         first_byte_timeout_seconds=90,
         idle_timeout_seconds=5,
         api_key=SecretStr("k"),
     )
-    assert http_timeouts(own.llm) == {
-        "connect_timeout_ms": 250,
-        "time_to_first_token_timeout_ms": 90_000,
-        "idle_timeout_ms": 5_000,
-        "request_timeout_ms": 900_000,
-    }
-    assert client_spec(own).options["http"] == http_timeouts(own.llm)
+    assert AssistantLLM(own).timeouts == Timeouts(connect=0.25, first_byte=90, idle=5)
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,11 @@ class Reply:
     all), sent as they are, event by event, to a streamed request; every other field but the
     delays and ``status`` is ignored. See :meth:`recorded`."""
 
+    keepalive_every_ms: float = 0.0
+    """Replay mode: wait this long before each SSE comment (``: ping``) of the recording, as the
+    real server did between its keep-alives while the model read the prompt (15 s apart in the
+    llama.cpp recordings; scaled down here so a test takes seconds)."""
+
     @classmethod
     def recorded(cls, path: str | os.PathLike[str], **fields: Any) -> Reply:
         """Replay a response recorded from a real server (a file of raw SSE bytes)."""

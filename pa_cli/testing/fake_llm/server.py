@@ -310,7 +310,9 @@ class FakeLLM:
         head = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
         writer.write(response_head(reply.status, [*head, ("Transfer-Encoding", "chunked")], keep_alive))
         for index, event in enumerate(reply.sse_events()):
-            if index and reply.delay_between_chunks_ms > 0:
+            if event.startswith(b":") and reply.keepalive_every_ms > 0:
+                await asyncio.sleep(reply.keepalive_every_ms / 1000)
+            elif index and reply.delay_between_chunks_ms > 0:
                 await asyncio.sleep(reply.delay_between_chunks_ms / 1000)
             writer.write(chunk_frame(event))
             request.chunks_sent_at.append(time.monotonic())

@@ -81,7 +81,7 @@ class FsWriteArgs(ToolArgs):
 class FsList(Tool):
     name = "fs_list"
     description = (
-        "List the files and directories in the user's private virtual file system (stored in pa's "
+        "List the user's virtual files and directories (a private file system stored in pa's "
         "database, not on the real disk). Give a directory path, or nothing for the root '/'."
     )
     args_model: ClassVar[type[BaseModel]] = FsListArgs
@@ -120,8 +120,7 @@ class FsList(Tool):
 class FsRead(Tool):
     name = "fs_read"
     description = (
-        "Read one text file from the user's private virtual file system (stored in pa's database). "
-        "Returns its whole content."
+        "Read one of the user's virtual text files (stored in pa's database). Returns its whole content."
     )
     args_model: ClassVar[type[BaseModel]] = FsPathArgs
 
@@ -147,7 +146,7 @@ class FsRead(Tool):
 class FsWrite(Tool):
     name = "fs_write"
     description = (
-        "Create or replace a text file in the user's private virtual file system (stored in pa's "
+        "Create or replace a text file in the user's virtual file system (stored in pa's "
         "database, not on the real disk). Parent directories are created as needed. "
         f"Limits: {_format_size(MAX_FILE_BYTES)} per file, {_format_size(MAX_USER_BYTES)} in all."
     )
@@ -196,7 +195,7 @@ class FsWrite(Tool):
 
 class FsDelete(Tool):
     name = "fs_delete"
-    description = "Delete one file from the user's private virtual file system (stored in pa's database)."
+    description = "Delete one of the user's virtual files (stored in pa's database)."
     args_model: ClassVar[type[BaseModel]] = FsPathArgs
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:

@@ -28,7 +28,9 @@ def _current(ctx: ToolContext) -> str | None:
 
 class SystemPromptShow(Tool):
     name = "system_prompt_show"
-    description = "Show the user's custom system prompt (the standing instructions for the assistant)."
+    description = (
+        "Show the user's custom system prompt. It holds their standing instructions for the assistant."
+    )
     args_model: ClassVar[type[BaseModel]] = NoArgs
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
@@ -47,8 +49,8 @@ class SystemPromptShow(Tool):
 class SystemPromptUpdate(Tool):
     name = "system_prompt_update"
     description = (
-        "Replace the user's system prompt (standing instructions for every later conversation) with the "
-        "given complete text. Needs the user's approval. Show the current one first with system_prompt_show "
+        "Replace the user's system prompt with a complete new text. It holds their standing instructions "
+        "for every later conversation. Needs the user's approval. Show the current one first with system_prompt_show "
         "if you mean to edit rather than replace it."
     )
     args_model: ClassVar[type[BaseModel]] = SystemPromptUpdateArgs
