@@ -33,6 +33,22 @@ def pytest_configure(config: pytest.Config) -> None:
     compileall.compile_dir(Path(__file__).resolve().parent.parent / "pa_cli", quiet=2)
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`pytest -n 2` distributes by work stealing unless a `--dist` mode is asked for.
+
+    xdist's default ("load") hands tests out one by one in turn, so nearly every module runs on both
+    workers and pays its module-scoped set-up (a `pa serve`, Chromium, an authorized home) twice. Work
+    stealing gives each worker one contiguous half of the collection (modules stay whole) and lets an
+    idle worker take tests from the end of the other's queue, so the run does not end on one worker."""
+    asked = [*config.invocation_params.args, *os.environ.get("PYTEST_ADDOPTS", "").split()]
+    if config.getvalue("dist") != "load" or any(arg.startswith("--dist") for arg in asked):
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)  # type: ignore[arg-type]
+
+
 _PA_ENV_PREFIXES = ("PA_", "GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "BAML_")
 
 

@@ -152,12 +152,17 @@ def spawn_sender(item_id: str) -> None:
 
 
 async def run_outbox_worker(store: Store, settings: Settings, secrets: Any, interval: float = 2.0) -> None:
-    """`pa serve`'s background task: flush what is due every ``interval`` seconds until cancelled."""
+    """`pa serve`'s background task: flush what is due every ``interval`` seconds until cancelled.
+
+    "Due" by the routines' clock, as for `pa outbox flush`: the real time, or the TEST HOOK
+    ``PA_TEST_NOW`` (a test shows a scheduled send going out at its time without waiting for it)."""
     import asyncio
+
+    from pa_cli.routines.clock import now
 
     while True:
         try:
-            await asyncio.to_thread(flush_due, store, settings, None, secrets=secrets)
+            await asyncio.to_thread(flush_due, store, settings, now(), secrets=secrets)
         except Exception as exc:  # a bad moment (database locked) must not stop the worker
             log.warning("outbox flush failed: %s", type(exc).__name__)
         await asyncio.sleep(interval)

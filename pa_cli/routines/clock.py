@@ -1,7 +1,7 @@
 """The routines' clock: the real time, or the one a test sets.
 
 ``PA_TEST_NOW`` (an ISO 8601 instant with an offset) is a TEST HOOK: when set,
-the scheduler, ``pa routine run-due``, ``pa serve``'s routine runner and
+the scheduler, ``pa routine run-due``, ``pa serve``'s routine runner and outbox sender and
 ``pa outbox flush`` take it as "now". It exists so tests can put a routine in the past, across a DST change
 or in a held window without waiting; never set it in normal use.
 """

@@ -6,14 +6,19 @@ until it is given example arguments and a way to see its effect). Each cell runs
 subprocess against the fake Google on loopback, with the policy written to config.toml as
 `pa config set` writes it, and checks the effect exactly: absent for ask (the call waits, exit 4) and
 deny (refused and audited ``refused``), present once for allow (audited begin and close).
+
+The home is set up and authorized once per module through the real commands, and each test works on
+a copy of it (a directory copy costs milliseconds; the set-up, half a dozen `pa` processes).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,7 @@ import pytest
 from pa_cli.testing.fake_google import FakeGoogle
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
-from tests.conftest import PaRunner
+from tests.conftest import _PA_ENV_PREFIXES, PaRunner
 from tests.google.test_cli_e2e import authorize
 
 POLICIES = ("ask", "allow", "deny")
@@ -149,16 +154,68 @@ def test_every_side_effecting_tool_has_an_example() -> None:
     )
 
 
-@pytest.fixture
-def cell(fake_google_env: FakeGoogle, fake_llm: FakeLLM, pa: PaRunner, pa_home: Path, tmp_path: Path) -> Cell:
-    pa.extra_env.update(fake_llm.env())
-    pa.extra_env.update({"PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "matrix-passphrase"})
-    secrets_file = fake_google_env.client_secrets_json(tmp_path / "client_secret.json")
+class _HomeRunner(PaRunner):
+    """A `pa` runner whose environment is built here, not taken from a test's (module-scoped set-up runs
+    before the autouse isolation, so it must not inherit the developer's PA_* variables)."""
+
+    def __init__(self, base: dict[str, str]) -> None:
+        super().__init__()
+        self.base = base
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {**self.base, **self.extra_env, **overrides}
+
+
+@pytest.fixture(scope="module")
+def _matrix_google() -> Iterator[FakeGoogle]:
+    """The module's own fake Google: not reset between tests, so the tokens it issued to the
+    authorized home below stay valid in every cell (each cell diffs the world before and after)."""
+    fake = FakeGoogle()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def _authorized_home(
+    _matrix_google: FakeGoogle, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, str]]:
+    """A home set up and authorized once per module through the real commands (`pa tools setup
+    google`, `pa tools authorize` for calendar and gmail with the test playing the browser, `pa config
+    set`); each cell works on its own copy. Returns (home, the environment that reaches the fake)."""
+    root = tmp_path_factory.mktemp("gate-matrix")
+    home = root / "pa-home"
+    secrets_file = _matrix_google.client_secrets_json(root / "client_secret.json")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PA_ENV_PREFIXES)}
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env.update(_matrix_google.env(secrets_file))
+    env.update({"NO_COLOR": "1", "PA_SECRET_BACKEND": "file", "PA_KEYRING_PASSPHRASE": "matrix-passphrase"})
+    pa = _HomeRunner({**env, "PA_HOME": str(home)})
     assert pa("tools", "setup", "google", "--client-secrets", str(secrets_file)).returncode == 0
-    authorize(pa, fake_google_env, "calendar")
-    authorize(pa, fake_google_env, "gmail")
+    authorize(pa, _matrix_google, "calendar")
+    authorize(pa, _matrix_google, "gmail")
     assert pa("config", "set", "gmail.undo_seconds", "0").returncode == 0  # the send itself, no window
-    return Cell(fake_google_env, pa_home, pa)
+    return home, env
+
+
+@pytest.fixture
+def cell(
+    _authorized_home: tuple[Path, dict[str, str]],
+    _matrix_google: FakeGoogle,
+    fake_llm: FakeLLM,
+    pa: PaRunner,
+    pa_home: Path,
+) -> Iterator[Cell]:
+    """This test's copy of the authorized home, and `pa` pointed at it, the fake Google and the fake LLM."""
+    template, env = _authorized_home
+    shutil.rmtree(pa_home)
+    shutil.copytree(template, pa_home)
+    pa.extra_env.update(env)
+    pa.extra_env.update(fake_llm.env())
+    pa.extra_env["PA_HOME"] = str(pa_home)
+    yield Cell(_matrix_google, pa_home, pa)
+    violations = _matrix_google.take_violations()
+    assert violations == [], "requests that break Google's discovery documents"
 
 
 def _set_policy(pa: PaRunner, tools: list[str], policy: str) -> None:

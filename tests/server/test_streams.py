@@ -65,15 +65,23 @@ def _other_users_token(server: LiveServer) -> str:
     return jwt.encode(claims, key, algorithm="HS256")
 
 
-def test_a_client_that_drops_and_reconnects_two_seconds_later_loses_nothing(
+def test_a_client_that_drops_and_reconnects_after_missing_events_loses_nothing(
     server: LiveServer, fake_llm: FakeLLM
 ) -> None:
     fake_llm.reply_text(thinking(LONG_ANSWER), chunk_size=6, delay_between_chunks_ms=150)
     with server.client() as http:
         with http.stream("POST", f"{API}/chat/stream", json={"message": "count slowly"}) as response:
             seen = _read_until_tokens(sse_events(response), 2)
-        # The phone is gone (the connection is closed); it comes back two seconds later.
-        time.sleep(2)
+        # The phone is gone (the connection is closed); it comes back once the turn, still running,
+        # has stored three more token events than it saw (events it must get on reconnecting).
+        session_id, turn_id = seen[0].data["session_id"], seen[0].data["turn_id"]
+        with open_store(load_settings(environ=server.env)) as store:
+
+            def missed_tokens() -> int:
+                stored = store.events.after(session_id, turn_id, int(seen[-1].id))
+                return sum(1 for e in stored if e.type == "token")
+
+            _wait_for(lambda: missed_tokens() >= 3)
         rest = stream_events(
             http, f"{API}/chat/stream", {"message": "count slowly"}, **{"Last-Event-ID": seen[-1].id}
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,25 +104,57 @@ def test_the_undo_button_takes_back_an_approved_send(
     expect(undo).to_be_visible(timeout=30_000)
     undo.click()
     expect(page.locator("#log .undone")).to_contain_text("undone (to priya@example.com: Notes), not sent")
-    time.sleep(1)
+    # Cancelled in the outbox: no sender can claim it any more (claims move only pending items).
+    with closing(sqlite3.connect(next(Path(gmail_server.env["PA_HOME"]).rglob("pa.db")))) as db:
+        assert db.execute("SELECT status FROM outbox").fetchall() == [("cancelled",)]
     assert fake_google.sent == []
+
+
+def _schedule(live: LiveServer, fake_llm: FakeLLM, subject: str, send_at: datetime) -> None:
+    """A turn over HTTP asks to send a mail at ``send_at``; the approval is granted over HTTP."""
+    mail = {
+        "to": ["sam@example.com"],
+        "subject": subject,
+        "body": "Scheduled.",
+        "send_at": send_at.isoformat(),
+    }
+    fake_llm.reply_text(thinking(None, ("gmail_send", mail)))
+    fake_llm.reply_text(thinking("Scheduled."))
+    with live.client() as http:
+        events = stream_events(http, f"{API}/chat/stream", {"message": f"send Sam {subject} later"})
+        approval_id = next(e.data["id"] for e in events if e.event == "approval_required")
+        done = stream_events(http, f"{API}/approvals/{approval_id}", {"approve": True})
+        assert done[-1].event == "done", done[-1]
+
+
+def _sent_subjects(fake: FakeGoogle, count: int) -> list[str]:
+    """The subjects sent, once at least ``count`` mails went out (or 90 s passed)."""
+    deadline = time.monotonic() + 90
+    while len(fake.sent) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [m.subject for m in fake.sent]
 
 
 def test_pa_serve_sends_a_scheduled_mail_when_it_is_due(
     gmail_server: LiveServer, fake_google: FakeGoogle, fake_llm: FakeLLM
 ) -> None:
-    send_at = (datetime.now(UTC) + timedelta(seconds=20)).replace(microsecond=0).isoformat()
-    mail = {"to": ["sam@example.com"], "subject": "Later", "body": "Scheduled.", "send_at": send_at}
-    fake_llm.reply_text(thinking(None, ("gmail_send", mail)))
-    fake_llm.reply_text(thinking("Scheduled."))
-    with gmail_server.client() as http:
-        events = stream_events(http, f"{API}/chat/stream", {"message": "send Sam this later"})
-        approval_id = next(e.data["id"] for e in events if e.event == "approval_required")
-        stream_events(http, f"{API}/approvals/{approval_id}", {"approve": True})
+    """Held in the outbox while its time is ahead; sent once by `pa serve`'s background sender when due.
+
+    The mail is scheduled a day ahead on the real clock; then `pa serve` runs again on the same home
+    with the test clock (PA_TEST_NOW) past that time, instead of the test waiting for it. A second mail,
+    approved after the first went out and also due by then, goes out at a later flush: once it is seen,
+    later flushes have run and the first was still sent only once."""
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    _schedule(gmail_server, fake_llm, "Later", due)
     assert fake_google.sent == []  # held in the outbox until its time
-    deadline = time.monotonic() + 90
-    while not fake_google.sent and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert [(m.to, m.subject) for m in fake_google.sent] == [(["sam@example.com"], "Later")]
-    time.sleep(3)  # later flushes of the background task do not send it again
-    assert len(fake_google.sent) == 1
+    gmail_server.stop()
+
+    clock = {"PA_TEST_NOW": (due + timedelta(minutes=5)).isoformat()}
+    later = LiveServer.start({**gmail_server.env, **clock})
+    try:
+        assert _sent_subjects(fake_google, 1) == ["Later"]
+        assert fake_google.sent[0].to == ["sam@example.com"]
+        _schedule(later, fake_llm, "Marker", due + timedelta(minutes=1))
+        assert _sent_subjects(fake_google, 2) == ["Later", "Marker"]
+    finally:
+        later.stop()
