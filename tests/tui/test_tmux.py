@@ -49,3 +49,33 @@ def _only_session_id() -> str:
         return str(sessions[0].id)
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_help_names_contacts_beside_gmail_and_calendar_at_80_columns(tmux: Tmux, pa_home: Path) -> None:
+    tmux.start_pa(pa_home, 80, ["chat"])
+    tmux.wait_for(lambda screen: "Message pa" in screen)
+    tmux("send-keys", "-t", "pa", "F1")
+    tmux.wait_for(lambda screen: "Help" in screen and "Keys" in screen)
+    tmux("send-keys", "-t", "pa", "End")  # the commands are below the keys
+    screen = tmux.wait_for(lambda screen: "│ /authorize" in screen and "│ /system" in screen)
+    command, effect = _table_row(screen, "│ /authorize")
+    assert command == "/authorize gmail, calendar or contacts", screen  # wrapped in its cell, all there
+    assert effect == "connect a Google account (opens your browser)", screen
+    tmux.quit()
+
+
+def _table_row(screen: str, start: str) -> tuple[str, ...]:
+    """The cells of the table row that begins on the line holding ``start``, each cell's lines joined."""
+    lines = screen.splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line)
+    cells: list[list[str]] = []
+    for line in lines[first:]:
+        if "├" in line or "└" in line:
+            break
+        parts = line.split("│")[1:-1]
+        cells += [[] for _ in range(len(parts) - len(cells))]
+        for cell, part in zip(cells, parts, strict=False):
+            if part.strip():
+                cell.append(part.strip())
+    return tuple(" ".join(cell) for cell in cells)
