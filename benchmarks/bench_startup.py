@@ -1,4 +1,5 @@
-"""`pa --help` cold start: wall time (median of 10 runs, min/max) and peak RSS."""
+"""`pa --help` cold start: wall time (median of 10 runs, min/max) and peak RSS; and `pa tools list`
+on a database at head (the light read of the Google grants)."""
 
 from __future__ import annotations
 
@@ -67,11 +68,13 @@ def run() -> dict[str, object]:
         subprocess.run([*cmd, "--help"], env=env, stdout=subprocess.DEVNULL, check=True)  # warm the OS cache
         help_samples, peak_kb = _time_command([*cmd, "--help"], env)
         config_samples, _ = _time_command([*cmd, "config", "show"], env)
-        notice_samples = _notice_cost(cmd, env)
+        notice_samples = _notice_cost(cmd, env)  # leaves the database at head, with its local user
+        tools_samples, _ = _time_command([*cmd, "tools", "list"], env)
     result: dict[str, object] = {
         "pa --help": summarize_ms(help_samples),
         "pa config show": summarize_ms(config_samples),
         "routine notice (TTY commands)": summarize_ms(notice_samples),
+        "pa tools list": summarize_ms(tools_samples),
         "peak_rss_mb": round(peak_kb / 1024, 1),
     }
     h = result["pa --help"]
@@ -83,6 +86,9 @@ def run() -> dict[str, object]:
     n = result["routine notice (TTY commands)"]
     assert isinstance(n, dict)
     print(f"   unread-routines line on a TTY command: median {n['median_ms']} ms (max {n['max_ms']}) added")
+    t = result["pa tools list"]
+    assert isinstance(t, dict)
+    print(f"   pa tools list: median {t['median_ms']} ms (min {t['min_ms']}, max {t['max_ms']})")
     return result
 
 

@@ -40,12 +40,55 @@ def tool_availability(
     return result
 
 
+def stored_grants(settings: Settings) -> dict[str, frozenset[str]]:
+    """The local user's stored Google grants (service -> scopes), no network, no keyring.
+
+    Read with stdlib sqlite3 (``store.light``) when the database is a SQLite file at this pa's head
+    revision and the local user exists; otherwise through the Store, which creates, migrates or
+    refuses the database as it always does."""
+    grants = _light_grants(settings)
+    if grants is not None:
+        return grants
+    from pa_cli.google.credentials import grants_by_service
+    from pa_cli.store import open_store
+
+    store = open_store(settings)
+    try:
+        return grants_by_service(store, store.users.local_user().id)
+    finally:
+        store.close()
+
+
+def _light_grants(settings: Settings) -> dict[str, frozenset[str]] | None:
+    import sqlite3
+
+    from pa_cli.google.scopes import PROVIDER
+    from pa_cli.store.light import LightReader
+    from pa_cli.store.migrate import head_revision
+
+    reader = LightReader.open(settings.database_url, head_revision())
+    if reader is None:
+        return None
+    try:
+        user_id = reader.local_user_id()
+        if user_id is None:
+            return None
+        return {g.service: frozenset(g.scopes) for g in reader.grants(user_id) if g.provider == PROVIDER}
+    except (sqlite3.Error, ValueError):  # locked out, a schema surprise, a JSON column not JSON
+        return None
+
+
 def describe_tools(
-    registry: ToolRegistry, settings: Settings, store: Store, user_id: int
+    registry: ToolRegistry,
+    settings: Settings,
+    store: Store | None,
+    user_id: int,
+    grants: dict[str, frozenset[str]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Each tool with its schema and availability; ``grants`` as for ``tool_availability``."""
     rows = []
     tools = registry.all()
-    availability = tool_availability(tools, settings, store, user_id)
+    availability = tool_availability(tools, settings, store, user_id, grants)
     for tool in tools:
         authorized, note = availability[tool.name]
         rows.append(

@@ -20,11 +20,12 @@ import asyncio
 import contextlib
 import logging
 import os
-import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from pa_cli.tools.mcp_environment import default_environment
 
 if TYPE_CHECKING:
     from pa_cli.config import MCPServerSettings
@@ -62,37 +63,6 @@ def _last_line(path: Path | None, since: int) -> str | None:
         return None
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
     return lines[-1][:300] if lines else None
-
-
-#: The SDK's ``mcp.client.stdio.DEFAULT_INHERITED_ENV_VARS`` (a test keeps them equal), named here so
-#: that the server can be spawned before the SDK (~0.8 s) is imported.
-INHERITED_ENV_VARS: tuple[str, ...] = (
-    (
-        "APPDATA",
-        "HOMEDRIVE",
-        "HOMEPATH",
-        "LOCALAPPDATA",
-        "PATH",
-        "PATHEXT",
-        "PROCESSOR_ARCHITECTURE",
-        "SYSTEMDRIVE",
-        "SYSTEMROOT",
-        "TEMP",
-        "USERNAME",
-        "USERPROFILE",
-    )
-    if sys.platform == "win32"
-    else ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
-)
-
-
-def default_environment() -> dict[str, str]:
-    """The safe minimal environment a server inherits, as the SDK's ``get_default_environment``."""
-    return {
-        key: value
-        for key in INHERITED_ENV_VARS
-        if (value := os.environ.get(key)) is not None and not value.startswith("()")
-    }
 
 
 ToolsListener = Callable[[list[Any]], Awaitable[None] | None]

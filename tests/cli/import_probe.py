@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import atexit
 import runpy
+import subprocess
 import sys
+from pathlib import Path
 
 WATCHED = ("sqlalchemy", "sqlmodel", "alembic", "textual", "fastapi", "googleapiclient")
 
@@ -35,6 +37,22 @@ def main() -> None:
     atexit.register(write)
     sys.argv = ["pa", *pa_args]
     runpy.run_module("pa_cli", run_name="__main__", alter_sys=True)
+
+
+def run_probed(
+    env: dict[str, str], out_file: Path, *pa_args: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run `pa PA_ARGS` under this probe: the finished process and its events, in order."""
+    result = subprocess.run(
+        [sys.executable, __file__, str(out_file), *pa_args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    return result, out_file.read_text(encoding="utf-8").splitlines() if out_file.exists() else []
 
 
 if __name__ == "__main__":

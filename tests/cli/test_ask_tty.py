@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +12,7 @@ from tests.fixtures.tmux import Tmux
 
 
 def _start(tmux: Tmux, fake_llm: FakeLLM, pa_home: Path, question: str) -> None:
-    env = {
-        **fake_llm.env(),
-        "PA_HOME": str(pa_home),
-        "PA_SECRET_BACKEND": "file",
-        "PA_KEYRING_PASSPHRASE": "test-passphrase",
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    exported = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    command = (
-        f"env -i {exported} {shlex.quote(sys.executable)} -m pa_cli ask {shlex.quote(question)}; sleep 30"
-    )
-    tmux("new-session", "-d", "-s", "pa", "-x", "100", "-y", "30", command)
+    tmux.start_pa(pa_home, 100, ["ask", question], env=fake_llm.env(), hold=True)
 
 
 @pytest.mark.slow

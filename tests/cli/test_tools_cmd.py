@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from tests.cli.import_probe import run_probed
 from tests.conftest import PaRunner
 
 
@@ -36,6 +38,19 @@ def test_tools_list_table_marks_unauthorized_tools(pa: PaRunner) -> None:
     assert listed.returncode == 0, listed.stderr
     line = next(line for line in listed.stdout.splitlines() if line.startswith("gmail_search"))
     assert "not authorized" in line and "pa tools authorize gmail" in line
+
+
+def test_tools_list_reads_the_grants_without_the_orm_once_the_database_is_at_head(
+    pa: PaRunner, tmp_path: Path
+) -> None:
+    """A new home has no database: the Store creates it. After that, the light read is enough."""
+    first, imported = run_probed(pa.env(), tmp_path / "first.txt", "tools", "list", "--json")
+    assert first.returncode == 0, first.stderr
+    assert "import sqlalchemy" in imported  # nothing to read lightly yet: the ORM path migrated
+    again, imported = run_probed(pa.env(), tmp_path / "again.txt", "tools", "list", "--json")
+    assert again.returncode == 0, again.stderr
+    assert not [event for event in imported if event.startswith("import ")], imported
+    assert json.loads(again.stdout) == json.loads(first.stdout)  # the same list, the same grants
 
 
 def test_draft_only_mode_hides_gmail_send(pa: PaRunner) -> None:

@@ -17,6 +17,7 @@ import pytest
 from pa_cli.testing.fake_google import FakeGoogle
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
+from tests.cli.import_probe import run_probed
 from tests.conftest import PaRunner
 
 
@@ -92,6 +93,24 @@ def test_authorize_prints_the_url_alone_and_stores_only_metadata(pa: PaRunner, g
     tools = {t["name"]: t for t in json.loads(pa("tools", "list", "--json").stdout)["tools"]}
     assert tools["gmail_search"]["authorized"] is True
     assert tools["calendar_list_events"]["authorized"] is False
+
+
+def test_tools_list_shows_the_grants_read_without_the_orm(
+    pa: PaRunner, google: FakeGoogle, tmp_path: Path
+) -> None:
+    authorize(pa, google, "gmail")
+    listed, imported = run_probed(pa.env(), tmp_path / "json.txt", "tools", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "import sqlalchemy" not in imported, imported
+    tools = {t["name"]: t for t in json.loads(listed.stdout)["tools"]}
+    assert tools["gmail_search"]["authorized"] is True and tools["gmail_send"]["authorized"] is True
+    assert tools["calendar_list_events"]["authorized"] is False
+    assert "pa tools authorize calendar" in tools["calendar_list_events"]["note"]
+    table, imported = run_probed(pa.env(), tmp_path / "table.txt", "tools", "list")
+    assert table.returncode == 0 and "import sqlalchemy" not in imported, table.stderr
+    state = {line.split("\t")[0]: line.split("\t")[2] for line in table.stdout.splitlines()}
+    assert state["gmail_search"] == "authorized"
+    assert state["calendar_list_events"].startswith("not authorized")
 
 
 @pytest.mark.parametrize(

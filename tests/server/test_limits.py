@@ -176,3 +176,41 @@ async def test_tool_calls_over_mcp_count_against_the_same_per_device_limit(limit
             f"{API}/chat", json={"message": "more"}, headers={"Authorization": f"Bearer {token}"}
         )
     assert refused.status_code == 429 and "tool executions" in refused.json()["error"]["message"]
+
+
+async def test_two_mcp_connections_of_one_device_share_its_tool_limit(limited: ThreadedServer) -> None:
+    """Opening a second /mcp session with the same token does not give a device a second budget."""
+    import asyncio
+    from contextlib import AsyncExitStack
+
+    import mcp_types as types
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async def connect(stack: AsyncExitStack, token: str) -> ClientSession:
+        http = await stack.enter_async_context(
+            create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+        )
+        read, write, *_ = await stack.enter_async_context(
+            streamable_http_client(limited.base_url + "/mcp", http_client=http)
+        )
+        session = await stack.enter_async_context(ClientSession(read, write))
+        await session.initialize()
+        return session
+
+    def refused(result: types.CallToolResult) -> bool:
+        said = "\n".join(b.text for b in result.content if isinstance(b, types.TextContent))
+        return "rate limit" in said and "tool executions" in said
+
+    token, _ = issue(dict(os.environ), name="phone")
+    other, _ = issue(dict(os.environ), name="laptop")
+    async with AsyncExitStack() as stack:
+        one, two = await connect(stack, token), await connect(stack, token)  # both open at once
+        results = await asyncio.gather(one.call_tool("fs_list", {}), two.call_tool("fs_list", {}))
+        assert sorted(refused(r) for r in results) == [False, True], results  # one call between them
+        ran = next(r for r in results if not refused(r))
+        assert not ran.is_error
+        assert refused(await one.call_tool("fs_list", {})) and refused(await two.call_tool("fs_list", {}))
+        laptop = await connect(stack, other)  # another device keeps its own budget
+        assert not refused(await laptop.call_tool("fs_list", {}))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mcp.client.stdio
 
-from pa_cli.tools.mcp_connection import INHERITED_ENV_VARS, default_environment
+from pa_cli.tools.mcp_environment import INHERITED_ENV_VARS, default_environment
 from tests.tools.mcp_servers import time_server_command
 
 HEAVY = ("googleapiclient", "baml_py", "baml_client", "fastapi", "sqlalchemy", "textual")

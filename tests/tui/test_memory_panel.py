@@ -11,13 +11,15 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
+from textual.widgets.data_table import RowKey
 
 from pa_cli.tui.screens.memory import MemoryScreen
 from tests.tui.conftest import wait_until
 
 if TYPE_CHECKING:
     from pa_cli.agent.service import AgentService
+    from pa_cli.store import Memory
     from pa_cli.tui.app import ChatApp
 
 MakeApp = Callable[..., "ChatApp"]
@@ -80,3 +82,37 @@ async def test_the_panel_says_when_nothing_is_remembered(make_app: MakeApp) -> N
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")
         await wait_until(pilot, lambda: "Memory: 0 facts. Nothing yet." in on_screen(app))
+
+
+LONG = "The offsite is the Q3 planning week in Lisbon, 14-18 September, with the whole platform team"
+
+
+async def test_a_resize_rewraps_the_facts_it_holds_without_reading_the_database_again(
+    make_app: MakeApp, service: AgentService
+) -> None:
+    store = service.store
+    store.memories.add(store.users.local_user().id, LONG)
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "Memory: 1 fact" in on_screen(app))
+        screen = app.screen
+        assert isinstance(screen, MemoryScreen)
+        table = screen.query_one("#memory-table", DataTable)
+        row = RowKey(screen.memories[0].id)
+        wide = table.get_row_height(row)
+        reads: list[int] = []
+        book_list = screen.book.list
+
+        def counted(limit: int | None = None) -> list[Memory]:
+            reads.append(1)
+            return book_list(limit)
+
+        screen.book.list = counted  # type: ignore[method-assign]
+
+        await pilot.resize_terminal(70, 30)
+        await wait_until(pilot, lambda: table.get_row_height(row) > wide)
+        await pilot.pause()
+        shown = on_screen(app)
+        assert "platform team" in shown, shown  # the fact's end is on screen, not cut
+        assert reads == []  # re-wrapped from the rows it held

@@ -6,9 +6,6 @@ fact longer shows all of it; the dialogs are centred. Read with ``capture-pane``
 
 from __future__ import annotations
 
-import os
-import shlex
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,16 +43,7 @@ def _flat(screen: str) -> str:
 @pytest.mark.parametrize("width", [80, 120])
 def test_memory_panel_and_routines_in_a_real_terminal(tmux: Tmux, pa_home: Path, width: int) -> None:
     _seed()
-    env = {
-        "PA_HOME": str(pa_home),
-        "PA_SECRET_BACKEND": "file",
-        "PA_KEYRING_PASSPHRASE": "test-passphrase",
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    exported = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
-    command = f"env -i {exported} {shlex.quote(sys.executable)} -m pa_cli chat"
-    tmux("new-session", "-d", "-s", "pa", "-x", str(width), "-y", "24", command)
+    tmux.start_pa(pa_home, width, ["chat"], height=24)
     tmux.wait_for(lambda screen: "Message pa" in screen)
 
     tmux("send-keys", "-t", "pa", "F2")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,17 +15,7 @@ CLIPBOARD = "\x1b]52;c;cHduZWQ=\x07"
 
 
 def _start_chat(tmux: Tmux, fake_llm: FakeLLM, pa_home: Path) -> None:
-    env = {
-        **fake_llm.env(model="fake"),
-        "PA_HOME": str(pa_home),
-        "PA_SECRET_BACKEND": "file",
-        "PA_KEYRING_PASSPHRASE": "test-passphrase",
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    exported = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
-    command = f"env -i {exported} {shlex.quote(sys.executable)} -m pa_cli chat; sleep 30"
-    tmux("new-session", "-d", "-s", "pa", "-x", "100", "-y", "30", command)
+    tmux.start_pa(pa_home, 100, ["chat"], env=fake_llm.env(model="fake"), hold=True)
     tmux("set-option", "-g", "set-clipboard", "on")  # so that a clipboard write would land in a buffer
     tmux.wait_for(lambda screen: "Message pa" in screen)
 

@@ -1,5 +1,5 @@
-"""Calendar tools: calendar_list_events, calendar_free_busy, and three side effects
-(calendar_create_event, calendar_update_event, calendar_delete_event).
+"""Calendar tools: calendar_free_busy and three side effects (calendar_create_event,
+calendar_update_event, calendar_delete_event); calendar_list_events lives in calendar_lists.
 
 Times are never naive: inputs without an offset are read in the user's zone,
 output and previews are in the user's local time, all-day events stay dates.
@@ -10,7 +10,7 @@ which occurrences change.
 from __future__ import annotations
 
 from abc import abstractmethod
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import tzinfo
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -20,7 +20,6 @@ from pa_cli.google.credentials import require_authorized
 from pa_cli.google.runtime import call_google
 from pa_cli.google.scopes import CALENDAR_EVENTS, CALENDAR_READONLY
 from pa_cli.google.timeutil import (
-    now,
     parse_bound,
     parse_event_time,
     rfc3339,
@@ -31,6 +30,7 @@ from pa_cli.google.timeutil import (
 )
 from pa_cli.tools.base import PreparedCall, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from pa_cli.tools.google.calendar_events import (
+    TIME_HELP,
     busy_data,
     event_data,
     parse_span,
@@ -38,6 +38,7 @@ from pa_cli.tools.google.calendar_events import (
     time_body,
     validate_recurrence,
 )
+from pa_cli.tools.google.calendar_lists import CalendarListEvents
 from pa_cli.tools.google.calendar_plan import Scope, UpdateFields, plan_delete, plan_update
 from pa_cli.tools.google.calendar_reminders import (
     MAX_OVERRIDES,
@@ -50,9 +51,6 @@ from pa_cli.tools.google.calendar_requests import CalendarPlan, execute_plan
 from pa_cli.tools.google.mime import address_only, validate_address
 
 PRIMARY = "primary"
-MAX_EVENTS = 100
-DEFAULT_RANGE = timedelta(days=7)
-_TIME_HELP = "ISO 8601; without an offset it is read in the user's time zone; a date alone means all day"
 
 
 def _addresses(values: list[str] | None) -> list[str] | None:
@@ -76,27 +74,18 @@ Recurrence = Annotated[list[str] | None, AfterValidator(_recurrence)]
 TimeZone = Annotated[str | None, AfterValidator(_time_zone)]
 
 
-class ListEventsArgs(ToolArgs):
-    time_min: str | None = Field(None, description=f"start of the range (default: now); {_TIME_HELP}")
-    time_max: str | None = Field(None, description=f"end of the range (default: 7 days later); {_TIME_HELP}")
-    calendar_id: str | None = Field(
-        None, description="one calendar id (default: every selected calendar, setting calendar.calendars)"
-    )
-    query: str | None = Field(None, description="free-text search in the events")
-
-
 class FreeBusyArgs(ToolArgs):
-    time_min: str = Field(description=f"start of the range; {_TIME_HELP}")
-    time_max: str = Field(description=f"end of the range; {_TIME_HELP}")
+    time_min: str = Field(description=f"start of the range; {TIME_HELP}")
+    time_max: str = Field(description=f"end of the range; {TIME_HELP}")
     calendar_ids: list[str] | None = Field(None, description="calendar ids or addresses (default: primary)")
 
 
 class CreateEventArgs(ToolArgs):
     summary: str = Field(description="title")
-    start: str = Field(description=f"start; {_TIME_HELP}")
+    start: str = Field(description=f"start; {TIME_HELP}")
     end: str = Field(
         description="end; for all-day events the day after the last day (or the same day for a "
-        f"one-day event); {_TIME_HELP}"
+        f"one-day event); {TIME_HELP}"
     )
     attendees: Attendees = Field(None, description="email addresses to invite (they are notified)")
     location: str | None = None
@@ -115,9 +104,9 @@ class UpdateEventArgs(ToolArgs):
     event_id: str = Field(description="the event (or one occurrence) id from calendar_list_events")
     summary: str | None = None
     start: str | None = Field(
-        None, description=f"new start (the duration is kept if end is not given); {_TIME_HELP}"
+        None, description=f"new start (the duration is kept if end is not given); {TIME_HELP}"
     )
-    end: str | None = Field(None, description=f"new end; {_TIME_HELP}")
+    end: str | None = Field(None, description=f"new end; {TIME_HELP}")
     attendees: Attendees = Field(None, description="the full new list of attendees")
     location: str | None = None
     description: str | None = None
@@ -142,120 +131,6 @@ class DeleteEventArgs(ToolArgs):
     scope: Scope | None = Field(
         None, description="for a recurring event: this, following or all (see calendar_update_event)"
     )
-
-
-def _list_selected(api: Any, args: ListEventsArgs, zone: tzinfo, selected: list[str]) -> dict[str, Any]:
-    """The events of ``calendar_id``, or of every selected calendar (``calendar.calendars``) merged."""
-    if args.calendar_id or len(selected) == 1:
-        one = _list(api, args, zone, args.calendar_id or selected[0])
-        for event in one["events"]:
-            event["calendar_id"] = one["calendar_id"]
-        return one
-    lists = [_list(api, args, zone, calendar) for calendar in selected]
-    merged = [e | {"calendar_id": part["calendar_id"]} for part in lists for e in part["events"]]
-    merged.sort(key=lambda e: (str(e["start"]), e["calendar_id"]))
-    return lists[0] | {
-        "calendar_id": None,
-        "calendar_ids": selected,
-        "events": merged[:MAX_EVENTS],
-        "truncated": any(part["truncated"] for part in lists) or len(merged) > MAX_EVENTS,
-    }
-
-
-def _list(api: Any, args: ListEventsArgs, zone: tzinfo, calendar: str) -> dict[str, Any]:
-    start = parse_bound(args.time_min, zone, field="time_min") if args.time_min else now(zone)
-    end = (
-        parse_bound(args.time_max, zone, end=True, field="time_max")
-        if args.time_max
-        else start + DEFAULT_RANGE
-    )
-    if end <= start:
-        raise UsageError("time_max must be after time_min")
-    params: dict[str, Any] = {
-        "calendarId": calendar,
-        "timeMin": rfc3339(start),
-        "timeMax": rfc3339(end),
-        "singleEvents": True,
-        "orderBy": "startTime",
-        "maxResults": min(250, MAX_EVENTS),
-    }
-    if args.query:
-        params["q"] = args.query
-    if zone_name(zone):
-        params["timeZone"] = zone_name(zone)
-    events: list[dict[str, Any]] = []
-    truncated = False
-    days = _local_days(start, end, zone)
-    while True:
-        page = api.events().list(**params).execute()
-        events.extend(
-            event_data(e, zone)
-            for e in page.get("items") or []
-            if e.get("status") != "cancelled" and _on_local_days(e, days, zone)
-        )
-        token = page.get("nextPageToken")
-        if len(events) >= MAX_EVENTS:
-            truncated = bool(token) or len(events) > MAX_EVENTS
-            events = events[:MAX_EVENTS]
-            break
-        if not token:
-            break
-        params["pageToken"] = token
-    return {
-        "calendar_id": calendar,
-        "time_zone": zone_name(zone),
-        "time_min": start.isoformat(),
-        "time_max": end.isoformat(),
-        "events": events,
-        "truncated": truncated,
-    }
-
-
-def _local_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date]:
-    """The first and last local date the range touches in the user's zone."""
-    last = (end - timedelta(microseconds=1)).astimezone(zone)
-    return start.astimezone(zone).date(), last.date()
-
-
-def _on_local_days(event: dict[str, Any], days: tuple[date, date], zone: tzinfo) -> bool:
-    """All-day events are dates: keep one only when its dates meet the range's local dates.
-
-    Google places an all-day event in the calendar's zone; when that differs from the user's, the
-    neighbouring day's all-day events overlap the range in time but are not on the user's day.
-    """
-    first = parse_event_time(event.get("start"), zone)
-    if first is None or isinstance(first, datetime):
-        return True
-    after = parse_event_time(event.get("end"), zone)
-    last = after - timedelta(days=1) if isinstance(after, date) and not isinstance(after, datetime) else first
-    return first <= days[1] and max(first, last) >= days[0]
-
-
-class CalendarListEvents(Tool):
-    name = "calendar_list_events"
-    description = (
-        "List calendar events in a time range (default: the next 7 days) across the user's selected "
-        "calendars (each event names its calendar_id), in the user's local time; "
-        "all-day events are dates; recurring events appear as single occurrences."
-    )
-    args_model = ListEventsArgs
-    service = "calendar"
-    requires = (CALENDAR_READONLY,)
-    untrusted_output = True
-
-    async def run(self, args: ListEventsArgs, ctx: ToolContext) -> ToolResult:
-        zone = user_zone(ctx.settings)
-        selected = list(ctx.settings.calendar.calendars)
-        result = await call_google(
-            ctx, "calendar", self.requires, lambda api: _list_selected(api, args, zone, selected)
-        )
-        count = len(result["events"])
-        return ToolResult(
-            content=result,
-            summary=f"{count} event{'s' if count != 1 else ''}",
-            resource_ids=[f"event:{e['id']}" for e in result["events"]],
-            untrusted=True,
-        )
 
 
 def _free_busy(api: Any, args: FreeBusyArgs, zone: tzinfo) -> dict[str, Any]:

@@ -28,6 +28,9 @@ from pa_cli.tools.google.calendar_recurrence import (
     validate_recurrence,
 )
 
+#: How a time argument is read, for the tools' argument descriptions.
+TIME_HELP = "ISO 8601; without an offset it is read in the user's time zone; a date alone means all day"
+
 __all__ = [
     "RecurrenceError",
     "continue_recurrence",

@@ -43,6 +43,18 @@ def find_attachment(message: dict[str, Any], wanted: str) -> dict[str, Any]:
     raise ToolError(f"message {message.get('id')} has no attachment {wanted!r}; its attachments: {listed}")
 
 
+def fetch_attachment(api: Any, message_id: str, attachment_id: str) -> bytes:
+    """The bytes of one attachment (Gmail ``users.messages.attachments.get``), decoded. Blocking."""
+    body = (
+        api.users()
+        .messages()
+        .attachments()
+        .get(userId=USER, messageId=message_id, id=attachment_id)
+        .execute()
+    )
+    return decode_base64url(str(body.get("data") or ""))
+
+
 def download(api: Any, message_id: str, wanted: str, max_bytes: int) -> tuple[dict[str, Any], bytes, str]:
     """The attachment's metadata, its bytes and the mail's sender; refused above ``max_bytes``."""
     message = api.users().messages().get(userId=USER, id=message_id, format="full").execute()
@@ -53,14 +65,7 @@ def download(api: Any, message_id: str, wanted: str, max_bytes: int) -> tuple[di
             f"gmail.attachment_max_bytes allows {_format_size(max_bytes)}"
         )
     if item.get("attachment_id"):
-        body = (
-            api.users()
-            .messages()
-            .attachments()
-            .get(userId=USER, messageId=message_id, id=item["attachment_id"])
-            .execute()
-        )
-        data = decode_base64url(str(body.get("data") or ""))
+        data = fetch_attachment(api, message_id, item["attachment_id"])
     else:  # a small part Gmail inlines in the message itself
         data = b""
         for part in _parts(message.get("payload") or {}):

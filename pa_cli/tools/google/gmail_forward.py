@@ -23,7 +23,6 @@ from pa_cli.tools.builtin.fs import _format_size
 from pa_cli.tools.google.mime import (
     OutgoingMail,
     attachments,
-    decode_base64url,
     extract_body,
     header,
     truncate,
@@ -100,26 +99,18 @@ def plan_forward(api: Any, args: GmailForwardArgs) -> ForwardPlan:
     return ForwardPlan(mail=mail, attachments=found)
 
 
-def _attachment_bytes(api: Any, message_id: str, item: dict[str, Any]) -> bytes:
-    body = (
-        api.users()
-        .messages()
-        .attachments()
-        .get(userId=USER, messageId=message_id, id=item["attachment_id"])
-        .execute()
-    )
-    return decode_base64url(str(body.get("data") or ""))
-
-
 def forward_message(api: Any, message_id: str, plan: ForwardPlan) -> EmailMessage:
     """The outgoing MIME message: the forward's text, then every attachment, downloaded now."""
+    # Here, not at the top: gmail_attachments imports this module to list gmail_forward among its tools.
+    from pa_cli.tools.google.gmail_attachments import fetch_attachment
+
     msg = plan.mail.message()
     for item in plan.attachments:
         if not item.get("attachment_id"):
             continue
         maintype, _, subtype = str(item["mime_type"]).partition("/")
         msg.add_attachment(
-            _attachment_bytes(api, message_id, item),
+            fetch_attachment(api, message_id, item["attachment_id"]),
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
             filename=item["filename"] or "attachment",

@@ -1,6 +1,7 @@
 """The memory panel (F2): every remembered fact, to read, edit, pin or forget.
 
-Database work runs in threads (``asyncio.to_thread``); the table is reloaded after each change.
+Database work runs in threads (``asyncio.to_thread``); the table is reloaded after each change,
+and re-laid out from the rows it holds when the terminal is resized.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class MemoryScreen(ModalScreen[None]):
         except Exception as exc:
             self.notify(f"Could not read memories: {exc}", severity="error")
             return
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Fill the table from ``self.memories``, each fact wrapped to the table's current width."""
         table = self.query_one(DataTable)
         row = table.cursor_row
         # Columns are rebuilt so their widths fit the new texts: a cleared table keeps the old
@@ -101,8 +106,9 @@ class MemoryScreen(ModalScreen[None]):
         return max(16, available - _ID_WIDTH - _MARKS_WIDTH - _CHROME)
 
     def on_resize(self) -> None:
+        # The rows are the same: only their wrapping changes. After the refresh, the table has its new width.
         if self.memories:
-            self.reload()
+            self.call_after_refresh(self._lay_out)
 
     def action_edit(self) -> None:
         memory = self.current
