@@ -63,6 +63,8 @@ def test_memory_panel_and_routines_in_a_real_terminal(tmux: Tmux, pa_home: Path,
     )
     tmux("send-keys", "-t", "pa", "C-a", "C-k")
     tmux("send-keys", "-t", "pa", "-l", longer)
+    # Enter once the new text is in the editor, as a person would (its end is what the field shows).
+    tmux.wait_for(lambda screen: any("▊" in line and "November" in line for line in screen.splitlines()))
     tmux("send-keys", "-t", "pa", "Enter")
     screen = tmux.wait_for(lambda screen: longer in _flat(screen) and "Sam\n" not in screen)
     assert LONG in _flat(screen)
