@@ -81,7 +81,11 @@ SAFETY_CORE: dict[str, list[str]] = {
         "tests/server/test_oauth_state_unit.py",
         "tests/server/test_hardening.py",
     ],
-    "pa_cli/google/oauth.py": ["tests/google/test_oauth.py", "tests/google/test_credentials.py"],
+    "pa_cli/google/oauth.py": [
+        "tests/google/test_oauth_unit.py",
+        "tests/google/test_oauth.py",
+        "tests/google/test_credentials.py",
+    ],
     # Time zones and calendar planning.
     "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
     "pa_cli/tools/google/calendar_requests.py": ["tests/tools/google/test_calendar_time.py"],
