@@ -88,7 +88,10 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
     # Time zones and calendar planning.
     "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
-    "pa_cli/tools/google/calendar_requests.py": ["tests/tools/google/test_calendar_time.py"],
+    "pa_cli/tools/google/calendar_requests.py": [
+        "tests/tools/google/test_calendar_requests_unit.py",
+        "tests/tools/google/test_calendar_time.py",
+    ],
     "pa_cli/tools/google/calendar_plan.py": [
         "tests/tools/google/test_calendar_time.py",
         "tests/tools/google/test_calendar_tools.py",
