@@ -409,6 +409,7 @@ async def test_a_read_only_tool_runs_without_asking_and_is_used_once(store: Stor
     await turn.call("note_read", {"text": "a"})
     await turn.call("note_read", {"text": "b"})
     assert turn.requests == [] and turn.state.tools_used == ["note_read"]
+    assert [e for e in turn.events if isinstance(e, PlanUpdated)] == []  # only plan_update shows a plan
     assert turn.audit() == [("note_read", "executing", None), ("note_read", "executed", None)] * 2
 
 
@@ -525,6 +526,7 @@ async def test_a_tool_that_asks_when_tainted_shows_the_notice_too(store: Store) 
     clean = Turn(store, decision=True)
     await clean.call("share_link")
     assert clean.requests == []
+    assert [e for e in clean.events if isinstance(e, PlanUpdated)] == []  # a name after "plan_update"
 
 
 async def test_a_configured_ask_on_a_read_only_tool_has_no_taint_notice_untainted(store: Store) -> None:

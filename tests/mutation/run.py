@@ -57,6 +57,7 @@ SAFETY_CORE: dict[str, list[str]] = {
     "pa_cli/tools/registry.py": [
         "tests/tools/test_registry_unit.py",
         "tests/tools/test_execute.py",
+        "tests/tools/test_mcp.py",
         "tests/tools/test_registry.py",
         "tests/agent/test_service.py",
         "tests/safety/test_approval_gate.py",

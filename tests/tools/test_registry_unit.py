@@ -176,7 +176,8 @@ def test_with_tools_is_a_copy_that_adds_and_keeps_what_is_hidden() -> None:
 
 def test_replace_source_swaps_the_tools_of_that_source_only() -> None:
     registry = ToolRegistry([found(Reader(), "mcp:a"), found(Writer(), "mcp:b"), found(Tainted(), "mcp:a")])
-    registry.replace_source("mcp:a", [found(Outside(), "mcp:a")])
+    # The source as an MCP server's watcher builds it: an equal string, not the same object.
+    registry.replace_source("".join(["mcp", ":a"]), [found(Outside(), "mcp:a")])
     assert registry.names() == ["writer", "outside"]
     registry.replace_source("mcp:b", [])
     assert registry.names() == ["outside"]
