@@ -94,6 +94,7 @@ SAFETY_CORE: dict[str, list[str]] = {
         "tests/tools/google/test_calendar_time.py",
     ],
     "pa_cli/tools/google/calendar_plan.py": [
+        "tests/tools/google/test_calendar_plan_unit.py",
         "tests/tools/google/test_calendar_time.py",
         "tests/tools/google/test_calendar_tools.py",
         "tests/tools/google/test_calendar_events.py",
