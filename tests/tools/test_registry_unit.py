@@ -418,3 +418,47 @@ def test_audit_refusal_writes_one_row_with_every_field(ctx: ToolContext) -> None
         "cli",
         "c-1",
     )
+
+
+# --- loading MCP servers --------------------------------------------------------------------------
+
+
+def _ghost_settings(tmp_path: Any) -> Any:
+    settings = load_settings()
+    settings.tools.mcp_servers = [{"name": "ghost", "command": str(tmp_path / "missing")}]  # type: ignore[list-item]
+    return settings
+
+
+def _cached_failure(settings: Any) -> str | None:
+    from pa_cli.tools import mcp_cache
+
+    [server] = settings.tools.mcp_servers
+    path = mcp_cache.cache_file(server, settings.app_paths.cache_dir)
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def test_load_lists_mcp_servers_and_caches_a_failure_in_the_cache_dir(tmp_path: Any, pa_home: Any) -> None:
+    settings = _ghost_settings(tmp_path)
+    registry = ToolRegistry.load(settings)
+    [warning] = registry.warnings
+    assert "MCP server 'ghost'" in warning
+    # The server's log (its stderr, opened before the start was tried) lives in pa's log directory.
+    assert (settings.app_paths.log_dir / "mcp-ghost.log").is_file()
+    assert "fs_read" in registry
+    cached = _cached_failure(settings)
+    assert cached is not None and '"error"' in cached
+
+
+def test_load_without_mcp_starts_no_server(tmp_path: Any, pa_home: Any) -> None:
+    settings = _ghost_settings(tmp_path)
+    assert ToolRegistry.load(settings, include_mcp=False).warnings == []
+    assert _cached_failure(settings) is None
+
+
+async def test_load_inside_a_running_loop_and_aload_list_mcp_servers_too(tmp_path: Any, pa_home: Any) -> None:
+    settings = _ghost_settings(tmp_path)
+    assert len(ToolRegistry.load(settings).warnings) == 1
+    assert _cached_failure(settings) is not None
+    again = await ToolRegistry.aload(_ghost_settings(tmp_path))
+    assert len(again.warnings) == 1 and "fs_read" in again
+    assert (await ToolRegistry.aload(settings, include_mcp=False)).warnings == []
