@@ -462,3 +462,44 @@ async def test_load_inside_a_running_loop_and_aload_list_mcp_servers_too(tmp_pat
     again = await ToolRegistry.aload(_ghost_settings(tmp_path))
     assert len(again.warnings) == 1 and "fs_read" in again
     assert (await ToolRegistry.aload(settings, include_mcp=False)).warnings == []
+
+
+async def test_an_approved_call_cancelled_while_running_is_marked_executed_as_cancelled(
+    ctx: ToolContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    class Hanging(Reader):
+        async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+            started.set()
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def run_prepared(self, args: Any, frozen: Any, ctx: ToolContext) -> ToolResult:
+            return await self.run(args, ctx)
+
+    approval = ctx.store.approvals.create(
+        user_id=ctx.user_id, session_id=None, tool="reader", arguments={"text": "x"}, preview="read"
+    )
+    ctx.store.approvals.decide(approval.id, approved=True, frontend="cli")
+    for approval_id in (approval.id, None):
+        started.clear()
+        task = asyncio.create_task(execute_tool(Hanging(), {"text": "x"}, ctx, approval_id=approval_id))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    marked = ctx.store.approvals.get(approval.id)
+    assert marked is not None and (marked.status, marked.result_summary) == (
+        "executed",
+        "cancelled while running",
+    )
+    assert rows(ctx) == [
+        ("reader", "executing", approval.id),
+        ("reader", "cancelled", approval.id),
+        ("reader", "executing", None),
+        ("reader", "cancelled", None),
+    ]
+    assert logged(caplog) == []  # the call without an approval marks nothing
