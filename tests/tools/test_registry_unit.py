@@ -503,3 +503,24 @@ async def test_an_approved_call_cancelled_while_running_is_marked_executed_as_ca
         ("reader", "cancelled", None),
     ]
     assert logged(caplog) == []  # the call without an approval marks nothing
+
+
+async def test_each_mcp_server_is_watched_for_changes_to_its_tool_list(
+    tmp_path: Any, pa_home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher (started for each server) swaps that server's tools when its list changes."""
+    from pa_cli.tools import mcp_source
+
+    watched: list[tuple[str, Any, Any, Any]] = []
+    monkeypatch.setattr(
+        mcp_source,
+        "watch_tool_changes",
+        lambda server, log_dir, cache_dir, replace: watched.append(
+            (server.name, log_dir, cache_dir, replace)
+        ),
+    )
+    settings = _ghost_settings(tmp_path)
+    registry = await ToolRegistry.aload(settings)
+    assert watched == [
+        ("ghost", settings.app_paths.log_dir, settings.app_paths.cache_dir, registry.replace_source)
+    ]
