@@ -267,6 +267,9 @@ def revoke_endpoint() -> Iterator[tuple[str, list[tuple[int, bytes]], list[str]]
         (400, json.dumps({"error": "invalid_request"}).encode(), "the revocation endpoint answered HTTP 400"),
         (400, b"not json", "the revocation endpoint answered HTTP 400"),
         (201, b"", "the revocation endpoint answered HTTP 201"),
+        # "invalid_token" means "already revoked" only in a 400: elsewhere it is no answer.
+        (201, json.dumps({"error": "invalid_token"}).encode(), "the revocation endpoint answered HTTP 201"),
+        (401, json.dumps({"error": "invalid_token"}).encode(), "the revocation endpoint answered HTTP 401"),
         (503, b"", "the revocation endpoint answered HTTP 503"),
     ],
 )
