@@ -290,3 +290,16 @@ def test_an_unreachable_revocation_endpoint_is_a_problem() -> None:
         oauth._revoke_at_google("http://127.0.0.1:9/revoke", "t")
         == "the revocation endpoint could not be reached"
     )
+
+
+@pytest.mark.parametrize("cached", ["not json", "[1, 2]", json.dumps({"token": None})])
+def test_revoke_without_a_readable_token_deletes_locally_and_tells_google_nothing(
+    rig: GoogleRig, cached: str
+) -> None:
+    rig.grant("gmail")
+    names = token_names(rig.store, rig.user_id, "gmail")
+    rig.secrets.delete(names.refresh_token)
+    rig.secrets.set(names.access_token, cached)
+    assert oauth.revoke(rig.settings, rig.store, rig.secrets, rig.user_id, "gmail") == ["gmail"]
+    assert granted_scopes(rig.store, rig.user_id, "gmail") is None
+    assert rig.secrets.get(names.access_token) is None
