@@ -303,3 +303,22 @@ def test_revoke_without_a_readable_token_deletes_locally_and_tells_google_nothin
     assert oauth.revoke(rig.settings, rig.store, rig.secrets, rig.user_id, "gmail") == ["gmail"]
     assert granted_scopes(rig.store, rig.user_id, "gmail") is None
     assert rig.secrets.get(names.access_token) is None
+
+
+def test_the_browser_is_given_300_seconds_by_default(rig: GoogleRig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the TUI waits (it passes no timeout); the loopback's wait is stood in for, not slept through."""
+    from pa_cli.google.loopback import LoopbackListener, LoopbackTimeout
+
+    waited: list[float] = []
+
+    def wait(self: LoopbackListener, timeout: float) -> dict[str, str]:
+        waited.append(timeout)
+        raise LoopbackTimeout()
+
+    monkeypatch.setattr(LoopbackListener, "wait", wait)
+    with pytest.raises(AuthorizationFailed) as caught:
+        oauth.authorize(
+            rig.settings, rig.store, rig.secrets, rig.user_id, "gmail", open_browser=False, on_url=print
+        )
+    assert waited == [300]
+    assert caught.value.message == failure("no answer from the browser within 300 s")
