@@ -49,13 +49,16 @@ SAFETY_CORE: dict[str, list[str]] = {
         "tests/safety/test_policy_e2e.py",
     ],
     "pa_cli/agent/tool_step.py": [
+        "tests/agent/test_tool_step_unit.py",
         "tests/agent/test_resume_branches.py",
         "tests/agent/test_service.py",
         "tests/safety/test_approval_gate.py",
     ],
     "pa_cli/tools/registry.py": [
-        "tests/tools/test_registry.py",
+        "tests/tools/test_registry_unit.py",
         "tests/tools/test_execute.py",
+        "tests/tools/test_mcp.py",
+        "tests/tools/test_registry.py",
         "tests/agent/test_service.py",
         "tests/safety/test_approval_gate.py",
     ],
@@ -72,15 +75,26 @@ SAFETY_CORE: dict[str, list[str]] = {
     ],
     # Secrets and redaction.
     "pa_cli/secrets/base.py": ["tests/secrets", "tests/safety/test_no_leaks.py"],
-    "pa_cli/server/access_log.py": ["tests/server/test_hardening.py"],
+    "pa_cli/server/access_log.py": ["tests/server/test_access_log_unit.py", "tests/server/test_hardening.py"],
     # Server auth, tokens, OAuth state.
     "pa_cli/server/auth.py": ["tests/server/test_auth_unit.py", "tests/server/test_auth.py"],
-    "pa_cli/server/oauth_state.py": ["tests/server/test_hardening.py"],
-    "pa_cli/google/oauth.py": ["tests/google/test_oauth.py", "tests/google/test_credentials.py"],
+    "pa_cli/server/oauth_state.py": [
+        "tests/server/test_oauth_state_unit.py",
+        "tests/server/test_hardening.py",
+    ],
+    "pa_cli/google/oauth.py": [
+        "tests/google/test_oauth_unit.py",
+        "tests/google/test_oauth.py",
+        "tests/google/test_credentials.py",
+    ],
     # Time zones and calendar planning.
     "pa_cli/google/timeutil.py": ["tests/google/test_timeutil.py", "tests/google/test_timeutil_exact.py"],
-    "pa_cli/tools/google/calendar_requests.py": ["tests/tools/google/test_calendar_time.py"],
+    "pa_cli/tools/google/calendar_requests.py": [
+        "tests/tools/google/test_calendar_requests_unit.py",
+        "tests/tools/google/test_calendar_time.py",
+    ],
     "pa_cli/tools/google/calendar_plan.py": [
+        "tests/tools/google/test_calendar_plan_unit.py",
         "tests/tools/google/test_calendar_time.py",
         "tests/tools/google/test_calendar_tools.py",
         "tests/tools/google/test_calendar_events.py",

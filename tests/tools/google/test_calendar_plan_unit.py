@@ -1,0 +1,283 @@
+"""tools/google/calendar_plan.py in process: which events a delete or update touches, who is told, and
+the exact helper rules (scope, attendees, instants, zones), with a stand-in Calendar API object.
+
+test_calendar_time.py, test_calendar_tools.py and test_calendar_events.py run the tools against the fake
+Calendar over HTTP; this pins the plan's branches cheaply (the module's first guard under mutation
+testing). The stand-in answers ``events().get(...).execute()`` from a dict: a unit test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pa_cli.tools.base import ToolError
+from pa_cli.tools.google import calendar_plan as cp
+from pa_cli.tools.google.calendar_requests import Operation
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+class Events:
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        self.stored = stored
+        self.asked: list[dict[str, Any]] = []
+
+    def events(self) -> Events:
+        return self
+
+    def get(self, **kwargs: Any) -> Events:
+        self.asked.append(kwargs)
+        self._next = self.stored[kwargs["eventId"]]
+        return self
+
+    def execute(self) -> dict[str, Any]:
+        return self._next
+
+
+def _time(text: str) -> dict[str, str]:
+    return {"dateTime": text, "timeZone": "Europe/Berlin"}
+
+
+SINGLE = {
+    "id": "e1",
+    "etag": "t1",
+    "summary": "Standup",
+    "start": _time("2026-03-02T09:00:00+01:00"),
+    "end": _time("2026-03-02T09:30:00+01:00"),
+    "attendees": [{"email": "a@x.com"}, {"email": "B@x.com"}, {"displayName": "no mail"}],
+}
+SERIES = {
+    "id": "s1",
+    "etag": "ts",
+    "summary": "Daily",
+    "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
+    "start": _time("2026-03-02T09:00:00+01:00"),
+    "end": _time("2026-03-02T09:30:00+01:00"),
+    "attendees": [{"email": "a@x.com"}],
+}
+SECOND = {
+    "id": "s1_20260303T080000Z",
+    "etag": "ti",
+    "summary": "Daily",
+    "recurringEventId": "s1",
+    "originalStartTime": _time("2026-03-03T09:00:00+01:00"),
+    "start": _time("2026-03-03T09:00:00+01:00"),
+    "end": _time("2026-03-03T09:30:00+01:00"),
+    "attendees": [{"email": "A@X.com"}, {"email": "c@x.com"}],
+}
+FIRST = {**SECOND, "id": "s1_20260302T080000Z", "etag": "tf", "originalStartTime": SERIES["start"]}
+
+
+def api() -> Events:
+    return Events({e["id"]: e for e in (SINGLE, SERIES, SECOND, FIRST)})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def test_a_target_knows_whether_it_is_an_occurrence_or_a_series_and_their_etags() -> None:
+    single = cp._target(api(), "work", "e1")
+    assert (single.is_instance, single.is_series, single.series, single.etags()) == (
+        False,
+        False,
+        None,
+        {"e1": "t1"},
+    )
+    occurrence = cp._target(api(), "work", SECOND["id"])
+    assert (occurrence.is_instance, occurrence.is_series) == (True, False)
+    assert occurrence.series == SERIES and occurrence.master == SERIES
+    assert occurrence.etags() == {SECOND["id"]: "ti", "s1": "ts"}
+    series = cp._target(api(), "work", "s1")
+    assert (series.is_instance, series.is_series, series.series, series.master) == (False, True, SERIES, None)
+    no_etag = cp._Target("c", {"id": "x"}, {"etag": "y"})
+    assert no_etag.etags() == {}
+
+
+def test_the_scope_of_an_occurrence_a_series_and_a_single_event() -> None:
+    occurrence = cp._target(api(), "c", SECOND["id"])
+    assert cp._scope(occurrence, None) == "this"
+    assert cp._scope(occurrence, "following") == "following"
+    series = cp._target(api(), "c", "s1")
+    assert cp._scope(series, None) == "all"
+    assert cp._scope(series, "all") == "all"
+    assert cp._scope(series, "following") == "all"
+    with pytest.raises(ToolError) as caught:
+        cp._scope(series, "this")
+    assert caught.value.message == (
+        "event_id names the whole recurring series: to change one occurrence, use that occurrence's id "
+        "from calendar_list_events; or use scope 'all'"
+    )
+    assert cp._scope(cp._target(api(), "c", "e1"), "this") is None
+
+
+def test_everyone_is_notified_once_whatever_the_case_of_their_address() -> None:
+    assert cp._notify(SERIES, None, SECOND, extra=["C@x.com", "d@x.com", "D@X.com"]) == [
+        "a@x.com",
+        "c@x.com",
+        "d@x.com",
+    ]
+    assert cp._notify(None) == []
+    assert cp._send_updates([]) == "none" and cp._send_updates(["a"]) == "all"
+    assert cp._notify_line([]) == "  Attendees: none (nobody is notified)"
+    assert cp._notify_line(["a@x.com", "b@x.com"]) == "  Attendees who will be notified: a@x.com, b@x.com"
+
+
+def test_instants_are_compared_as_instants_and_dates_as_dates() -> None:
+    nine_berlin = datetime(2026, 3, 2, 9, tzinfo=BERLIN)
+    eight_utc = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    assert cp._same(nine_berlin, eight_utc) is True
+    assert cp._same(nine_berlin, datetime(2026, 3, 2, 9, tzinfo=UTC)) is False
+    assert cp._same(date(2026, 3, 2), date(2026, 3, 2)) is True
+    assert cp._same(date(2026, 3, 2), nine_berlin) is False
+    assert cp._same(None, None) is True
+    assert cp._before(eight_utc, datetime(2026, 3, 2, 9, 0, 1, tzinfo=BERLIN)) is True
+    assert cp._before(nine_berlin, eight_utc) is False
+    assert cp._before(date(2026, 3, 1), date(2026, 3, 2)) is True
+    assert cp._before(date(2026, 3, 2), date(2026, 3, 2)) is False
+    assert cp._before(date(2026, 3, 1), nine_berlin) is False
+    assert cp._before(nine_berlin, date(2026, 3, 3)) is False
+
+
+def test_a_zone_move_keeps_the_wall_clock_time_and_refuses_a_gap() -> None:
+    moved = cp._rezone(datetime(2026, 3, 2, 8, tzinfo=UTC), BERLIN, NEW_YORK)
+    assert moved == datetime(2026, 3, 2, 9, tzinfo=NEW_YORK) and moved.fold == 0
+    assert cp._rezone(date(2026, 3, 2), BERLIN, NEW_YORK) == date(2026, 3, 2)
+    with pytest.raises(ToolError, match=r"^the new time falls in a DST gap: "):
+        cp._wall_in(datetime(2026, 3, 29, 2, 30), BERLIN)
+
+
+def test_the_zone_an_event_lives_in() -> None:
+    assert cp.own_zone(SERIES, NEW_YORK) == BERLIN
+    assert cp.own_zone({"start": {"dateTime": "2026-03-02T09:00:00Z"}}, NEW_YORK) == NEW_YORK
+
+
+def test_a_move_to_another_zone_is_named_only_when_it_differs() -> None:
+    assert cp._moved_zone(cp.UpdateFields(time_zone="America/New_York"), BERLIN) == NEW_YORK
+    assert cp._moved_zone(cp.UpdateFields(time_zone="Europe/Berlin"), BERLIN) is None
+    assert cp._moved_zone(cp.UpdateFields(), BERLIN) is None
+    with pytest.raises(ToolError) as caught:
+        cp._moved_zone(cp.UpdateFields(time_zone="Mars/Base"), BERLIN)
+    assert caught.value.message == "time_zone: 'Mars/Base' is not an IANA time zone (e.g. Europe/Berlin)"
+
+
+def test_changes_patch_only_what_differs_and_say_so() -> None:
+    lines: list[str] = []
+    fields = cp.UpdateFields(
+        summary="Standup", location="Room 2", description="", attendees=["a@X.com", "b@x.com"], reminders=None
+    )
+    body, attendees = cp._changes({**SINGLE, "location": None}, fields, lines)
+    assert body == {"location": "Room 2"}  # same title, same attendees (any case), empty description
+    assert attendees is None
+    assert lines == ["  Where: (none) -> Room 2"]
+    lines = []
+    body, attendees = cp._changes(
+        {**SINGLE, "description": "old"},
+        cp.UpdateFields(description="", attendees=["c@x.com"], reminders={"useDefault": True}),
+        lines,
+    )
+    assert body["description"] == "" and body["reminders"] == {"useDefault": True}
+    assert [a["email"] for a in body["attendees"]] == ["c@x.com"]
+    assert attendees == ["c@x.com"]
+    assert lines[0] == "  Description: old -> (none)"
+    assert lines[2] == "  Attendees: a@x.com, B@x.com -> c@x.com"
+    assert lines[1].startswith("  Reminders: ")
+
+
+def test_finish_refuses_a_patch_that_changes_nothing() -> None:
+    target = cp._target(api(), "work", "e1")
+    with pytest.raises(ToolError) as caught:
+        cp._finish(["x"], [Operation("patch", {"body": {}})], [], target)
+    assert caught.value.message == "nothing to change: give at least one field that differs from the event"
+    done = cp._finish(["x"], [Operation("patch", {"body": {"summary": "y"}})], ["a@x.com"], target)
+    assert done.lines == ["x", "  Attendees who will be notified: a@x.com"]
+    assert done.operations[0].kwargs["sendUpdates"] == "all"
+    assert (done.etags, done.calendar_id) == ({"e1": "t1"}, "work")
+    two = cp._finish(["x"], [Operation("delete", {}), Operation("patch", {"body": {}})], [], target)
+    assert [op.kwargs["sendUpdates"] for op in two.operations] == ["none", "none"]
+
+
+# --- delete -------------------------------------------------------------------------------------
+
+
+def test_deleting_a_single_event_deletes_it_and_tells_its_attendees() -> None:
+    plan = cp.plan_delete(api(), "work", "e1", None, BERLIN)
+    assert plan.lines[0] == 'Delete calendar event "Standup" (calendar work)'
+    assert plan.lines[1:] == [
+        "  When: Mon 2026-03-02 09:00-09:30 CET (Europe/Berlin)",
+        "  Attendees who will be notified: a@x.com, B@x.com",
+    ]
+    assert plan.operations == [
+        Operation("delete", {"calendarId": "work", "eventId": "e1", "sendUpdates": "all"}, "t1")
+    ]
+    assert (plan.etags, plan.calendar_id) == ({"e1": "t1"}, "work")
+
+
+def test_deleting_one_occurrence_deletes_only_it() -> None:
+    plan = cp.plan_delete(api(), "work", SECOND["id"], None, BERLIN)
+    assert plan.lines[2:] == [
+        "  Repeats: RRULE:FREQ=DAILY;COUNT=5",
+        "  Which: only this occurrence",
+        "  Attendees who will be notified: A@X.com, c@x.com",
+    ]
+    assert plan.operations == [
+        Operation("delete", {"calendarId": "work", "eventId": SECOND["id"], "sendUpdates": "all"}, "ti")
+    ]
+    assert plan.etags == {SECOND["id"]: "ti", "s1": "ts"}
+
+
+def test_deleting_all_from_an_occurrence_deletes_the_series() -> None:
+    plan = cp.plan_delete(api(), "work", SECOND["id"], "all", BERLIN)
+    assert plan.lines[-2:] == [
+        "  Which: every occurrence of the series",
+        "  Attendees who will be notified: a@x.com, c@x.com",
+    ]
+    assert plan.operations == [
+        Operation("delete", {"calendarId": "work", "eventId": "s1", "sendUpdates": "all"}, "ts")
+    ]
+
+
+def test_deleting_this_and_following_ends_the_series_before_the_occurrence() -> None:
+    plan = cp.plan_delete(api(), "work", SECOND["id"], "following", BERLIN)
+    assert plan.lines[-2] == "  Which: this and all following occurrences"
+    [op] = plan.operations
+    assert (op.method, op.if_match, op.kwargs["eventId"], op.kwargs["sendUpdates"]) == (
+        "patch",
+        "ts",
+        "s1",
+        "all",
+    )
+    # The series now ends one second before the occurrence (08:00 UTC on 3 March).
+    assert op.kwargs["body"] == {"recurrence": ["RRULE:FREQ=DAILY;UNTIL=20260303T075959Z"]}
+
+
+def test_deleting_following_from_the_first_occurrence_deletes_the_whole_series() -> None:
+    plan = cp.plan_delete(api(), "work", FIRST["id"], "following", BERLIN)
+    assert plan.operations == [
+        Operation("delete", {"calendarId": "work", "eventId": "s1", "sendUpdates": "all"}, "ts")
+    ]
+
+
+def test_deleting_the_series_itself_deletes_it_all() -> None:
+    plan = cp.plan_delete(api(), "work", "s1", None, BERLIN)
+    assert plan.lines[-2] == "  Which: every occurrence of the series"
+    assert [(op.method, op.kwargs["eventId"]) for op in plan.operations] == [("delete", "s1")]
+
+
+def test_an_untitled_event_without_attendees_tells_nobody() -> None:
+    lone = {
+        "id": "u1",
+        "start": _time("2026-03-02T09:00:00+01:00"),
+        "end": _time("2026-03-02T10:00:00+01:00"),
+    }
+    plan = cp.plan_delete(Events({"u1": lone}), "primary", "u1", None, BERLIN)
+    assert plan.lines[0] == 'Delete calendar event "(no title)" (calendar primary)'
+    assert plan.lines[-1] == "  Attendees: none (nobody is notified)"
+    assert plan.operations == [
+        Operation("delete", {"calendarId": "primary", "eventId": "u1", "sendUpdates": "none"}, None)
+    ]
+    assert plan.etags == {}
