@@ -21,7 +21,6 @@ client is imported lazily (it costs ~170 ms).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -38,22 +37,12 @@ from pa_cli.agent.llm_faults import (
     Retry,
     Transient,
     backoff_delay,
-    classify_http,
     parse_feedback,
-    retry_after_seconds,
 )
-from pa_cli.agent.llm_http import (
-    ConnectTimedOut,
-    HttpStatus,
-    NoConnection,
-    Rendered,
-    Stalled,
-    StreamBroken,
-    exchange,
-)
-from pa_cli.agent.llm_probe import probe
+from pa_cli.agent.llm_http import Rendered
 from pa_cli.agent.llm_registry import LENGTH_FINISH_REASONS, Budget, ClientSpec, build_registry, client_spec
-from pa_cli.agent.llm_sse import MalformedStream, Reply
+from pa_cli.agent.llm_send import give_up, send_watched
+from pa_cli.agent.llm_sse import Reply
 from pa_cli.agent.llm_turn import extract_json, tool_info, turn_input
 from pa_cli.agent.llm_types import (
     HistoryItem,
@@ -66,13 +55,7 @@ from pa_cli.agent.llm_types import (
     TurnContext,
     Usage,
 )
-from pa_cli.agent.llm_wait import (
-    PROBE_TIMEOUT_SECONDS,
-    StreamWatch,
-    Timeouts,
-    connection_fault,
-    unreachable_error,
-)
+from pa_cli.agent.llm_wait import Timeouts
 from pa_cli.agent.rate_limit import TokenBucket, shared_bucket
 
 if TYPE_CHECKING:
@@ -115,16 +98,6 @@ def load_baml() -> Any:
     if not debug:
         set_log_level("OFF")  # in case baml_py was loaded before
     return baml_client
-
-
-class _TaskAbort:
-    """What ``StreamWatch`` calls to abort a request: cancels the task that sends and reads it."""
-
-    def __init__(self, task: asyncio.Future[Any]) -> None:
-        self._task = task
-
-    def abort(self) -> None:
-        self._task.cancel()
 
 
 class AssistantLLM:
@@ -360,7 +333,7 @@ class AssistantLLM:
             except Transient as fault:
                 failures += 1
                 if failures > min(self.max_retries, RETRY_CAP.get(fault.code, self.max_retries)):
-                    raise self._give_up(fault, failures) from None
+                    raise give_up(self.spec, fault, failures) from None
                 delay = backoff_delay(failures, RETRY_BASE.get(fault.code, self.retry_base_delay))
                 if fault.retry_after is not None:
                     delay = max(delay, fault.retry_after)
@@ -407,7 +380,13 @@ class AssistantLLM:
                 f"[pa debug] LLM request {rendered!r}: {rendered.body.decode('utf-8', 'replace')}\n"
             )
         await self._bucket.acquire()
-        reply = await self._exchange(rendered, show if on_partial is not None else None)
+        reply = Reply()
+        try:
+            reply = await send_watched(
+                rendered, self.spec, self.timeouts, show if on_partial is not None else None
+            )
+        finally:  # counted even when it failed; None when the server sent no usage: unknown, not zero
+            self.usage.add(Usage(input_tokens=reply.input_tokens, output_tokens=reply.output_tokens, calls=1))
         if debug:
             sys.stderr.write(
                 f"[pa debug] LLM reply ({reply.finish_reason or 'no finish reason'}): {reply.text}\n"
@@ -424,98 +403,3 @@ class AssistantLLM:
             if rescued is not None:
                 return rescued, text
             raise Retry(parse_feedback(str(exc))) from None
-
-    async def _exchange(self, rendered: Rendered, on_text: Callable[[str], Awaitable[None]] | None) -> Reply:
-        """Send and read one request, under the first-byte watch; every failure becomes a fault to handle."""
-        reply = Reply()
-
-        def life() -> None:
-            watch.tick()
-
-        task = asyncio.ensure_future(
-            exchange(
-                rendered,
-                self.spec.provider,
-                connect_timeout=self.timeouts.connect,
-                idle_timeout=self.timeouts.idle,
-                on_life=life,
-                on_text=on_text,
-            )
-        )
-        # Counts from the request; any byte of the body is life (keep-alive comments too).
-        watch = StreamWatch(_TaskAbort(task), self.spec.url, self.timeouts)
-        try:
-            reply = await task
-            return reply
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise  # the caller is cancelled, not the request
-            if watch.dead is not None:
-                raise connection_fault(watch.dead, self.spec.url, self.spec.url_source) from None
-            raise watch.timeout_fault() from None
-        except HttpStatus as exc:
-            raise classify_http(exc.status, self.spec.url, retry_after_seconds(exc.headers)) from None
-        except NoConnection:
-            # How did it fail? Ask the socket's own typed errors, never an exception's text.
-            found = await probe(self.spec.url, PROBE_TIMEOUT_SECONDS)
-            raise connection_fault(found, self.spec.url, self.spec.url_source) from None
-        except ConnectTimedOut:
-            raise Transient(
-                "timeout",
-                f"could not connect within {self.timeouts.connect:g} s",
-                setting="llm.connect_timeout_seconds",
-            ) from None
-        except Stalled:
-            raise Transient(
-                "timeout",
-                f"the reply stalled: nothing arrived for {self.timeouts.idle:g} s",
-                setting="llm.idle_timeout_seconds",
-            ) from None
-        except StreamBroken:
-            raise Transient("unavailable", "the stream ended before the reply was complete") from None
-        except MalformedStream as exc:
-            raise Transient("unavailable", str(exc)) from None
-        finally:
-            await watch.aclose()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
-            self.usage.add(
-                Usage(
-                    # None when the server sent no usage: unknown, not zero.
-                    input_tokens=reply.input_tokens,
-                    output_tokens=reply.output_tokens,
-                    calls=1,
-                )
-            )
-
-    def _give_up(self, fault: Transient, attempts: int) -> LLMError:
-        name = f"the {self.spec.provider} LLM"
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        if fault.code == "rate_limited":
-            wait = f"; it asks to wait {fault.retry_after:.0f} s" if fault.retry_after is not None else ""
-            return LLMError(
-                "rate_limited",
-                f"{name} is refusing requests as too many (HTTP 429, {tries}{wait})",
-                hint=(
-                    f"try again in {max(1.0, fault.retry_after):.0f} s, or lower llm.requests_per_minute"
-                    if fault.retry_after is not None
-                    else "wait a minute, or lower llm.requests_per_minute"
-                ),
-            )
-        if fault.code == "unreachable":
-            return unreachable_error(fault, self.spec.url, self.spec.url_source, tries)
-        if fault.code == "timeout":
-            setting = fault.setting or "llm.timeout_seconds"
-            return LLMError(
-                "timeout",
-                f"{name}: {fault.what} ({tries})",
-                hint=f"try again, or raise {setting}",
-            )
-        return LLMError(
-            "unavailable",
-            f"{name} at {self.spec.url} is unavailable: {fault.what} ({tries})",
-            hint="try again in a moment; if it keeps failing, check the provider's status page",
-        )
