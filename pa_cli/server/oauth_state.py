@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pa_cli.store import Store
 
 STATE_TTL_SECONDS = 600
-_STATE = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+_STATE = re.compile(r"[A-Za-z0-9_-]{16,100}")  # fullmatch: "$" would let a trailing newline in
 _INFO = b"pa oauth pkce verifier"
 
 
@@ -88,7 +88,7 @@ def remember(
 ) -> PendingAuthorization:
     from pa_cli.store.models import OAuthState
 
-    if not _STATE.match(state):
+    if not _STATE.fullmatch(state):
         raise ValueError("unexpected OAuth state format")
     now = time.time()
     pending = PendingAuthorization(
@@ -114,7 +114,7 @@ def remember(
 
 def take(store: Store, signing_key: bytes, state: str) -> PendingAuthorization | None:
     """The pending authorization for ``state``, removed so it cannot be used again; None if unknown or expired."""
-    if not _STATE.match(state):
+    if not _STATE.fullmatch(state):
         return None
     row = store.oauth_states.take(state_hash(state))
     if row is None:

@@ -131,14 +131,14 @@ def test_states_of_16_to_100_url_safe_characters_are_accepted(
     assert oauth_state.take(store, KEY, state) is not None
 
 
-@pytest.mark.parametrize("state", ["a" * 15, "a" * 101, "a" * 15 + "=", " " + "a" * 16, ""])
+@pytest.mark.parametrize("state", ["a" * 15, "a" * 101, "a" * 15 + "=", " " + "a" * 16, "", "a" * 16 + "\n"])
 def test_other_states_are_refused_when_remembered(store: Store, state: str) -> None:
     with pytest.raises(ValueError, match="unexpected OAuth state format"):
         _remember(store, state)
     assert store.oauth_states.count() == 0
 
 
-@pytest.mark.parametrize("state", ["a" * 15, "a" * 101, "é" * 20, "a" * 16 + "/"])
+@pytest.mark.parametrize("state", ["a" * 15, "a" * 101, "é" * 20, "a" * 16 + "/", "a" * 16 + "\n"])
 def test_other_states_are_none_when_taken_without_an_error(store: Store, state: str) -> None:
     assert oauth_state.take(store, KEY, state) is None
 
