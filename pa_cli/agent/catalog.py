@@ -73,7 +73,7 @@ def _light_grants(settings: Settings) -> dict[str, frozenset[str]] | None:
         user_id = reader.local_user_id()
         if user_id is None:
             return None
-        return {g.service: frozenset(g.scopes) for g in reader.grants(user_id) if g.provider == PROVIDER}
+        return reader.scopes_by_service(user_id, PROVIDER)
     except (sqlite3.Error, ValueError):  # locked out, a schema surprise, a JSON column not JSON
         return None
 

@@ -88,7 +88,7 @@ def read_early_turn(settings: Settings, message: str, *, continue_last: bool) ->
             return None
         existing = reader.latest_session_id(user_id) if continue_last else None
         config = reader.agent_config(user_id)
-        grants = {g.service: frozenset(g.scopes) for g in reader.grants(user_id) if g.provider == PROVIDER}
+        grants = reader.scopes_by_service(user_id, PROVIDER)
         turn = EarlyTurn(
             message=message,
             user_id=user_id,

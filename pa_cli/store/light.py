@@ -168,6 +168,10 @@ class LightReader:
             ).fetchall()
         return [LightGrant(provider=r[0], service=r[1], scopes=_json(r[2]) or []) for r in rows]
 
+    def scopes_by_service(self, user_id: int, provider: str) -> dict[str, frozenset[str]]:
+        """``provider``'s granted scopes per service: what the tool catalog needs to know."""
+        return {g.service: frozenset(g.scopes) for g in self.grants(user_id) if g.provider == provider}
+
     def recall(self, user_id: int, words: Sequence[str]) -> list[RecalledMemory]:
         """The memories' recall query (``memories.recall`` on SQLite), read without the ORM."""
         match = any_word_fts_query(words)
