@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -27,6 +29,22 @@ MAX_PREFERENCES_BYTES = 64_000
 #: Session ids are uuid4 hex; approval ids short lowercase words; both fit this.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 TOOL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day_only(value: Any) -> Any:
+    """Refuse anything but ``YYYY-MM-DD`` before pydantic's lax ``date`` reads it.
+
+    Lax mode takes ``0`` or ``1700000000`` as a Unix time, which the document (``format: date``)
+    does not allow; schemathesis found ``since=0`` answered 200.
+    """
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("expected a day as YYYY-MM-DD")
+    return value
+
+
+#: A day as the OpenAPI document promises it: ``YYYY-MM-DD`` and nothing else.
+IsoDay = Annotated[date, BeforeValidator(_iso_day_only)]
 
 
 def _has_lone_surrogate(value: Any) -> bool:

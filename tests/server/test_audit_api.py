@@ -64,8 +64,11 @@ def test_audit_lists_the_users_rows_newest_first_with_filters_and_pages(
         yesterday = (today - timedelta(days=1)).isoformat()
         assert http.get(f"{API}/audit", params={"until": yesterday}).json()["rows"] == []
 
-        bad = http.get(f"{API}/audit", params={"since": "tomorrow"})
-        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+        # Only YYYY-MM-DD, as the document says: pydantic alone would take 0 as 1970-01-01.
+        for not_a_day in ("tomorrow", "0", "1764720000", "2026-12-3", f"{today.isoformat()}T00:00"):
+            bad = http.get(f"{API}/audit", params={"since": not_a_day})
+            assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request", not_a_day
+            assert http.get(f"{API}/audit", params={"until": not_a_day}).status_code == 422, not_a_day
         backwards = http.get(f"{API}/audit", params={"since": today.isoformat(), "until": yesterday})
         assert backwards.status_code == 200 and backwards.json()["rows"] == []
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from pa_cli.server.errors import error_responses
 from pa_cli.server.runtime import Client, Runtime, reject_unknown_query
-from pa_cli.server.schemas import ID_PATTERN, TOOL_NAME_PATTERN, AuditResponse, AuditRowOut
+from pa_cli.server.schemas import ID_PATTERN, TOOL_NAME_PATTERN, AuditResponse, AuditRowOut, IsoDay
 
 router = APIRouter(
     prefix="/api/v1/personal-assistant", tags=["audit"], dependencies=[Depends(reject_unknown_query)]
@@ -32,9 +31,9 @@ async def list_audit(
         str | None, Query(pattern=ID_PATTERN, description="Only this session's rows.")
     ] = None,
     since: Annotated[
-        date | None, Query(description="From this day on (YYYY-MM-DD, server's time zone).")
+        IsoDay | None, Query(description="From this day on (YYYY-MM-DD, server's time zone).")
     ] = None,
-    until: Annotated[date | None, Query(description="Up to this day, inclusive.")] = None,
+    until: Annotated[IsoDay | None, Query(description="Up to this day, inclusive.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")] = 0,
 ) -> AuditResponse:
