@@ -64,8 +64,8 @@ class Rendered:
             method=str(request.method), url=str(request.url), headers=headers, body=bytes(request.body.raw())
         )
 
-    def __repr__(self) -> str:  # no headers: they carry the key
-        return f"Rendered({self.method} {self.url})"
+    def __repr__(self) -> str:  # no headers and no query: they carry the key (Gemini takes ``?key=``)
+        return f"Rendered({self.method} {self.url.split('?', 1)[0]})"
 
 
 class HttpStatus(Exception):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from pydantic import SecretStr
 
 from pa_cli.agent.llm import AssistantLLM, ToolOutcome
@@ -69,8 +70,10 @@ _CHILD = textwrap.dedent(
     from tests.agent.test_llm import make_context
 
     async def main():
-        settings = Settings(llm=LLMSettings(provider="openai-generic", base_url=os.environ["FAKE_URL"],
-                                            api_key=SecretStr("k"), requests_per_minute=100_000))
+        settings = Settings(llm=LLMSettings(provider=os.environ.get("PROVIDER", "openai-generic"),
+                                            base_url=os.environ["FAKE_URL"],
+                                            api_key=SecretStr(os.environ.get("KEY", "k")),
+                                            requests_per_minute=100_000))
         async def no_sleep(_s):
             return None
         llm = AssistantLLM(settings, sleep=no_sleep)
@@ -85,6 +88,8 @@ _CHILD = textwrap.dedent(
 def _run_child(fake: FakeLLM, **env: str) -> subprocess.CompletedProcess[str]:
     _script_failures_then_answer(fake)
     child_env = {**os.environ, "FAKE_URL": fake.openai_base_url, "MARKER": MARKER, **env}
+    if env.get("PROVIDER") == "gemini":
+        child_env["FAKE_URL"] = fake.gemini_base_url
     return subprocess.run(
         [sys.executable, "-c", _CHILD],
         env=child_env,
@@ -109,3 +114,17 @@ def test_pa_debug_logs_prompts_and_replies(fake_llm: FakeLLM) -> None:
     logged = result.stdout + result.stderr
     assert f"summarise {MARKER}" in logged  # proof that the check above can see a leak
     assert f"{MARKER}-reply" in logged
+
+
+@pytest.mark.parametrize("provider", ["openai-generic", "gemini"])
+def test_pa_debug_never_prints_the_api_key(fake_llm: FakeLLM, provider: str) -> None:
+    """The key travels in a header (``Authorization`` or ``x-goog-api-key``) or Gemini's ``?key=``;
+    the debug output shows the request's body and the reply, and none of those places."""
+    key = "sk-DEBUGKEY-5b1e0c9d77"
+    result = _run_child(fake_llm, PA_DEBUG="1", PROVIDER=provider, KEY=key)
+
+    logged = result.stdout + result.stderr
+    assert f"summarise {MARKER}" in logged  # the debug output is on, and shows the request
+    assert {r.api_key for r in fake_llm.requests} == {key}  # the key was sent with every request
+    assert key not in logged
+    assert "DEBUGKEY" not in logged
