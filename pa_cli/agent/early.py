@@ -2,10 +2,11 @@
 
 A new session's request needs the settings, the tool catalog (with which Google services are
 authorized) and the system prompt; ``-c`` adds the session's history and plan. All of it comes from
-``store.light`` (stdlib sqlite3, read-only) while ``StoreOpening`` loads SQLAlchemy and runs the
-migrations on another thread. The turn's writes stay the ORM's: ``write_in_background`` creates the
-session (new ones get their id here) and adds the user's message as soon as the store is open, and
-the service shows no event before they are written, so the store's guarantees hold as before.
+``store.light`` (stdlib sqlite3, read-only), and its first rows go through ``store.light_write``
+(stdlib sqlite3, the same rows the ORM writes): ``write_in_background`` creates the session (new ones
+get their id here), adds the user's message and marks the recalled memories used, and the service
+shows no event before they are committed, so the store's guarantees hold as before. The ORM opens
+only if the turn needs it (a tool call); a plain answer never loads SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ import threading
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pa_cli.agent.llm import HistoryItem
     from pa_cli.config import Settings
-    from pa_cli.store import Store
-    from pa_cli.store.deferred import StoreOpening
     from pa_cli.store.fts import RecalledMemory
+    from pa_cli.store.light_write import LightWriter
 
 
 @dataclass
 class EarlyTurn:
     message: str
+    #: The SQLite file the light reader read and the turn's first rows are written to.
+    database: Path
     user_id: int
     session_id: str
     #: The session exists already (``-c``); a new one is created by ``write_in_background``.
@@ -41,33 +44,48 @@ class EarlyTurn:
     #: The remembered facts recalled for the message (marked used once the store is open).
     memories: list[RecalledMemory] = field(default_factory=list)
 
-    def write_in_background(self, opening: StoreOpening, turn_id: str, context: str | None) -> Future[Store]:
-        """On a thread: wait for the store (not starting it), create the session if new, add the message.
+    def write_in_background(self, turn_id: str, context: str | None) -> Future[LightWriter]:
+        """On a thread: create the session if new, add the user's message, mark recalled memories used.
 
-        The future resolves to the store once both are committed (or to the error that stopped them)."""
-        written: Future[Store] = Future()
+        Written with stdlib sqlite3 (``store.light_write``), not the ORM, which a plain answer never
+        needs. The future resolves to the writer once all of it is committed (or to the error)."""
+        from pa_cli.store.light_write import LightWriter
+
+        written: Future[LightWriter] = Future()
+        writer = LightWriter(self.database)
 
         def write() -> None:
             try:
-                store = opening.future.result()  # opened once the request is sent
                 if not self.resumed:
                     title = " ".join(self.message.split())[:60]
-                    store.sessions.create(self.user_id, title=title, session_id=self.session_id)
-                store.messages.add(
+                    writer.create_session(self.user_id, self.session_id, title)
+                writer.add_message(
                     self.session_id,
                     "user",
                     self.message,
                     data={"turn_id": turn_id, **({"context": context} if context else {})},
                 )
-                if self.memories:
-                    store.memories.touch(m.id for m in self.memories)
+                writer.touch_memories(m.id for m in self.memories)
             except BaseException as exc:
-                written.set_exception(exc)
+                written.set_exception(_as_store_error(exc))
             else:
-                written.set_result(store)
+                written.set_result(writer)
 
         threading.Thread(target=write, name="pa-turn-write", daemon=True).start()
         return written
+
+
+def _as_store_error(exc: BaseException) -> BaseException:
+    """A sqlite3 failure as the ORM path would report it (a StoreError the front-ends know)."""
+    import sqlite3
+
+    if not isinstance(exc, sqlite3.Error):
+        return exc
+    from pa_cli.errors import StoreError
+
+    return StoreError(
+        f"could not write to the database: {exc}", hint="`pa doctor` checks the database and says what to do"
+    )
 
 
 def read_early_turn(settings: Settings, message: str, *, continue_last: bool) -> EarlyTurn | None:
@@ -91,6 +109,7 @@ def read_early_turn(settings: Settings, message: str, *, continue_last: bool) ->
         grants = reader.scopes_by_service(user_id, PROVIDER)
         turn = EarlyTurn(
             message=message,
+            database=reader.path,
             user_id=user_id,
             session_id=existing or uuid.uuid4().hex,
             resumed=existing is not None,

@@ -7,9 +7,7 @@ BAML renders the request (``b.stream_request``) and parses the text (``b.parse_s
 - every byte of the body as life: SSE keep-alive comments satisfy the first-byte wait and
   reset the idle wait (BAML's own stream hid them from its callers);
 - partial parses at most every ``PARTIAL_EVERY_SECONDS`` (the per-chunk cost is ours: a
-  server holding 200 streams no longer parses every chunk of each);
-- the request's own moment of leaving (``on_request_sent``), so ``pa ask`` can open its
-  store while the model thinks.
+  server holding 200 streams no longer parses every chunk of each).
 
 Connection pools are kept per event loop (one loop per process in ``pa ask`` and
 ``pa serve``), so a conversation reuses its connection to the provider.
@@ -24,7 +22,6 @@ import sys
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +30,6 @@ from pa_cli.agent.llm_sse import MalformedStream, Reply, SSEDecoder, apply_event
 if TYPE_CHECKING:
     import httpcore
 
-#: Called once per request, on the loop, when its body has been written to the socket: the
-#: caller may now do CPU work without delaying it (``pa ask`` opens its store then).
-on_request_sent: ContextVar[Callable[[], None] | None] = ContextVar("on_request_sent", default=None)
 #: Partial replies are parsed at most this often (the newest text wins).
 PARTIAL_EVERY_SECONDS = 0.05
 #: How much of an error response's body is read (its text is never shown: it may echo the prompt).
@@ -147,18 +141,9 @@ async def exchange(
     """
     import httpcore
 
-    sent = on_request_sent.get()
-
-    async def trace(event: str, _info: dict[str, Any]) -> None:
-        nonlocal sent
-        if event == "http11.send_request_body.complete" and sent is not None:
-            done, sent = sent, None
-            done()
-
     sys.audit("pa.llm.request_sent")  # for import-order checks (tests/cli/import_probe.py)
     extensions = {
         "timeout": {"connect": connect_timeout, "write": connect_timeout, "read": None, "pool": None},
-        "trace": trace,
     }
     try:
         async with _pool(request.url).stream(
@@ -283,5 +268,4 @@ __all__ = [
     "Stalled",
     "StreamBroken",
     "exchange",
-    "on_request_sent",
 ]

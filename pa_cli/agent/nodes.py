@@ -45,8 +45,9 @@ class ThinkNode(AsyncNode):  # type: ignore[misc]
         return await state.llm.think(build_turn_context(state), on_answer_delta=state.stream_answer)
 
     async def post_async(self, shared: TurnState, prep_res: Any, thinking: Thinking | None) -> str:
-        if shared.store_ready is not None:  # every next node may use the store: wait for it here
-            await shared.store_ready()
+        if shared.store_ready is not None:  # the next nodes use the store: wait for it here
+            # A plain answer only adds a message (written without the ORM); tools need the whole store.
+            await shared.store_ready(orm=bool(thinking and thinking.tool_calls))
         if thinking is None:
             shared.step_limit_reached = True
             return LIMIT

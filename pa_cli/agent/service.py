@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -261,15 +260,17 @@ class AgentService:
         frontend: str,
         client_id: str | None,
     ) -> AsyncGenerator[Event, None]:
-        """The turn's request goes out now; its session and user message are written as soon as the
-        store is open, and no event reaches the front-end before they are (kill -9 loses nothing)."""
+        """The turn's request goes out now; its session and user message are written meanwhile
+        (stdlib sqlite3), and no event reaches the front-end before they are (kill -9 loses nothing).
+        The ORM store opens only when the turn needs it (a tool call); a plain answer never does."""
         from pa_cli.agent.context import tool_specs
         from pa_cli.memory.recall import as_notes
-        from pa_cli.store.deferred import Deferred
+        from pa_cli.store.deferred import EarlyStore
 
         assert self._opening is not None
         turn_id = uuid.uuid4().hex
-        written = early.write_in_background(self._opening, turn_id, context)
+        written = early.write_in_background(turn_id, context)
+        store = EarlyStore(written, self._opening)
         state, queue = self._state(
             early.user_id,
             early.session_id,
@@ -280,27 +281,19 @@ class AgentService:
             approver,
             frontend,
             client_id,
-            store=cast("Store", Deferred(written)),
+            store=cast("Store", store),
             config=(early.system_prompt, early.enabled_tools),
         )
         state.taint = early.taint
         state.initial_plan = early.plan
         state.memories, memory_taint = as_notes(early.memories)
         state.add_taint(memory_taint)
-        opening = self._opening
-
-        def store_ready() -> asyncio.Future[Store]:
-            opening.start()  # normally started when the request went out; never wait for nothing
-            return asyncio.wrap_future(written)
-
-        state.store_ready = store_ready
+        state.store_ready = store.ready
         state.tool_specs = tool_specs(
             self.registry, self.settings, None, early.user_id, state.enabled_tools, grants=early.grants
         )
         started = SessionStarted(session_id=early.session_id, turn_id=turn_id, resumed=early.resumed)
-        async with aclosing(
-            self._drive(state, queue, started, written=written, opening=self._opening)
-        ) as events:
+        async with aclosing(self._drive(state, queue, started, written=written)) as events:
             async for event in events:
                 yield event
 
@@ -408,21 +401,11 @@ class AgentService:
         first: Event,
         resume: Any = None,
         *,
-        written: Future[Store] | None = None,
-        opening: StoreOpening | None = None,
+        written: Future[Any] | None = None,
     ) -> AsyncGenerator[Event, None]:
-        """``written``: the turn's first writes, made meanwhile; events wait for them.
-        ``opening``: the store to open once the turn's first LLM request is on its way (or the
-        turn ended without one)."""
+        """``written``: the turn's first writes, made meanwhile; events wait for them."""
         await queue.put(first)
-        context = contextvars.copy_context()
-        if opening is not None:
-            from pa_cli.agent.llm_http import on_request_sent
-
-            context.run(on_request_sent.set, opening.start)
-        task = asyncio.create_task(self._run_flow(state, queue, resume), context=context)
-        if opening is not None:
-            task.add_done_callback(lambda _: opening.start())
+        task = asyncio.create_task(self._run_flow(state, queue, resume))
         try:
             if written is not None:
                 await asyncio.wrap_future(written)
@@ -459,11 +442,11 @@ class AgentService:
             await queue.put(_END)
 
     def _keep_partial(self, state: TurnState) -> None:
-        from pa_cli.store.deferred import Deferred
+        from pa_cli.store.deferred import EarlyStore
 
         if state.finished or not state.answer:
             return
-        if isinstance(state.store, Deferred) and state.store.failed:
+        if isinstance(state.store, EarlyStore) and state.store.failed:
             return  # the user's message could not be written: there is no turn to keep a part of
         state.finished = True
         state.store.messages.add(

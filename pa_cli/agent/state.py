@@ -84,9 +84,9 @@ class TurnState:
     unattended: bool = False
     #: The plan read before the store opened (the light read path); used by the first step only.
     initial_plan: list[dict[str, Any]] | None = None
-    #: Waits until the turn's first writes are committed (a turn started before its store was
+    #: ``store_ready(orm=...)`` waits until the turn's first writes are committed (a turn started before its store was
     #: open): the flow awaits it before anything that touches the store, instead of blocking the loop.
-    store_ready: Callable[[], Awaitable[object]] | None = None
+    store_ready: Callable[..., Awaitable[object]] | None = None
     #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
     step_taint: list[str] = field(default_factory=list)
     #: Remembered facts recalled for this turn (pa_cli.memory.recall), shown to the model by id.

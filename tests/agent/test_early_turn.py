@@ -1,19 +1,25 @@
-"""A turn started before its store is open (what `pa ask` does): the request goes out at once, and no
-event reaches the front-end before the session and the user's message are written."""
+"""A turn started before its store is open (what `pa ask` does): the request goes out at once, no event
+reaches the front-end before the session and the user's message are written (with stdlib sqlite3),
+and the ORM store opens only when the turn calls a tool."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
-from pa_cli.agent.events import Done, SessionStarted, TextDelta
+from pa_cli.agent.events import Done, Error, SessionStarted, TextDelta
 from pa_cli.agent.service import AgentService
 from pa_cli.config import Settings, load_settings
 from pa_cli.errors import StoreError
-from pa_cli.store import open_store
+from pa_cli.store import light_write, open_store
 from pa_cli.store.deferred import StoreOpening
+from pa_cli.store.light import sqlite_path_of
 from pa_cli.testing.fake_llm import FakeLLM
 from pa_cli.tools.registry import ToolRegistry
 from tests.agent.scripts import thinking
@@ -26,6 +32,10 @@ class HeldOpening(StoreOpening):
         self.release = threading.Event()
         self.fail = fail
         super().__init__(settings, start=False)
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     def _open(self) -> None:
         self.release.wait(30)
@@ -45,37 +55,122 @@ def settings(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return loaded
 
 
+class HeldWrite:
+    """Another writer holding the database's write lock (``BEGIN IMMEDIATE``) until released."""
+
+    def __init__(self, settings: Settings) -> None:
+        path = sqlite_path_of(settings.database_url)
+        assert path is not None
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.conn.execute("COMMIT")
+        self.conn.close()
+
+
+def _roles(settings: Settings, session_id: str) -> list[tuple[str, str]]:
+    with open_store(settings) as store:
+        return [(m.role, m.content) for m in store.messages.list(session_id)]
+
+
 async def test_events_wait_until_the_users_message_is_written(fake_llm: FakeLLM, settings: Settings) -> None:
     opening = HeldOpening(settings)
     service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
     fake_llm.reply_text(thinking("pong"), chunk_size=2)
-    events = service.run("ping")
-    first = asyncio.ensure_future(anext(events))
-    await asyncio.to_thread(fake_llm.wait_for_requests, 1)  # the request went out, the store still closed
-    await asyncio.sleep(0.3)
-    assert not first.done()
-    assert "ping" in fake_llm.requests[0].prompt_text
-    opening.release.set()
+    held = HeldWrite(settings)  # another process is writing: the turn's first rows must wait for it
+    try:
+        events = service.run("ping")
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.to_thread(fake_llm.wait_for_requests, 1)  # the request went out meanwhile
+        await asyncio.sleep(0.3)
+        assert not first.done()
+        assert "ping" in fake_llm.requests[0].prompt_text
+    finally:
+        held.release()
     started = await asyncio.wait_for(first, 30)
     assert isinstance(started, SessionStarted) and not started.resumed
-    stored = service.store.messages.list(started.session_id)
     # The user's message is committed before the first event; the turn itself runs on without waiting
     # for its consumer, so the answer may be stored by now too.
-    assert [(m.role, m.content) for m in stored][:1] == [("user", "ping")]
+    assert _roles(settings, started.session_id)[:1] == [("user", "ping")]
     rest = [event async for event in events]
     assert "".join(e.text for e in rest if isinstance(e, TextDelta)) == "pong"
     assert isinstance(rest[-1], Done)
-    stored = service.store.messages.list(started.session_id)
-    assert [(m.role, m.content) for m in stored] == [("user", "ping"), ("assistant", "pong")]
+    assert _roles(settings, started.session_id) == [("user", "ping"), ("assistant", "pong")]
+    assert not opening.started  # a plain answer never opened the ORM store
 
 
-async def test_a_store_that_fails_to_open_ends_the_turn_with_its_error(
+async def test_a_plain_answer_never_opens_the_store(fake_llm: FakeLLM, settings: Settings) -> None:
+    opening = HeldOpening(settings)  # never released: a turn that needed it would hang
+    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
+    fake_llm.reply_text(thinking("pong"))
+    events = await asyncio.wait_for(_collect(service.run("ping")), 30)
+    assert isinstance(events[-1], Done) and events[-1].response == "pong"
+    assert not opening.started
+    assert _roles(settings, events[-1].session_id) == [("user", "ping"), ("assistant", "pong")]
+
+
+async def test_a_tool_call_opens_the_store_and_its_rows_follow_the_turns(
+    fake_llm: FakeLLM, settings: Settings
+) -> None:
+    opening = HeldOpening(settings)
+    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
+    fake_llm.reply_text(thinking(None, ("plan_update", {"steps": [{"title": "pack"}]})))
+    fake_llm.reply_text(thinking("planned"))
+    events = service.run("plan my trip")
+    started = await anext(events)  # the user's message is written without the ORM
+    assert isinstance(started, SessionStarted)
+    await asyncio.to_thread(fake_llm.wait_for_requests, 1)
+    rest = asyncio.ensure_future(_collect(events))
+    await asyncio.to_thread(_wait_until, lambda: opening.started)  # the tool call asks for the store
+    assert not rest.done()
+    opening.release.set()
+    done = (await asyncio.wait_for(rest, 30))[-1]
+    assert isinstance(done, Done) and done.response == "planned" and done.tools_used == ["plan_update"]
+    assert [role for role, _ in _roles(settings, started.session_id)] == ["user", "tool", "assistant"]
+
+
+async def test_a_first_write_that_fails_ends_the_turn_with_its_error(
+    fake_llm: FakeLLM, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(light_write, "BUSY_TIMEOUT_MS", 200)
+    opening = HeldOpening(settings)
+    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
+    fake_llm.reply_text(thinking("pong"))
+    held = HeldWrite(settings)  # and it does not let go within the busy timeout
+    try:
+        with pytest.raises(StoreError, match="could not write to the database: database is locked"):
+            async for _ in service.run("ping"):
+                raise AssertionError("an event was shown for a turn whose message was never written")
+    finally:
+        held.release()
+    with open_store(settings) as store:
+        assert store.sessions.list(store.users.local_user().id) == []
+    assert not opening.started
+
+
+async def test_a_store_that_fails_to_open_for_a_tool_ends_the_turn_with_its_error(
     fake_llm: FakeLLM, settings: Settings
 ) -> None:
     opening = HeldOpening(settings, fail=True)
-    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
-    fake_llm.reply_text(thinking("pong"))
     opening.release.set()
-    with pytest.raises(StoreError, match="on fire"):
-        async for _ in service.run("ping"):
-            raise AssertionError("an event was shown for a turn whose message was never written")
+    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
+    fake_llm.reply_text(thinking(None, ("plan_update", {"steps": [{"title": "pack"}]})))
+    events = await asyncio.wait_for(_collect(service.run("plan my trip")), 30)
+    assert isinstance(events[0], SessionStarted)
+    assert [(e.code, e.message) for e in events if isinstance(e, Error)] == [
+        ("store_error", "the database is on fire")
+    ]
+    assert not [e for e in events if isinstance(e, Done)]
+    assert _roles(settings, events[0].session_id) == [("user", "plan my trip")]  # the question is kept
+
+
+async def _collect(events: AsyncIterator[object]) -> list[Any]:
+    return [event async for event in events]
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

@@ -127,19 +127,6 @@ async def test_a_closed_port_is_no_connection() -> None:
         await exchange(request, "openai-generic", connect_timeout=2, idle_timeout=5, on_life=lambda: None)
 
 
-async def test_the_request_sent_hook_fires_once_the_body_is_written(fake_llm: FakeLLM) -> None:
-    fake_llm.script(Reply(text="ok", delay_before_ms=300))
-    fired: list[float] = []
-    token = llm_http.on_request_sent.set(lambda: fired.append(time.monotonic()))
-    try:
-        _, _, life = await run(fake_llm)
-    finally:
-        llm_http.on_request_sent.reset(token)
-
-    assert len(fired) == 1
-    assert fired[0] < life[0]  # while the model "thinks", not once it answers
-
-
 def test_rendered_requests_never_show_their_headers() -> None:
     request = Rendered("POST", "http://h/v1/chat/completions", {"authorization": "Bearer sk-live-123"}, b"{}")
     assert "sk-live" not in repr(request)
