@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import threading
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def exit_now(code: object) -> None:
     Once a command is done, Python's shutdown (collecting every module, finalizing the BAML
     runtime) took 100-200 ms of each ``pa ask``: longer than the work. The exit handlers still run
     and the output is flushed, so nothing a command wrote is lost; the database's writes are
-    committed before a command returns. Only the real program exits this way: ``run()``, which
+    committed before a command returns, and work still queued on threads is waited for. Only the real program exits this way: ``run()``, which
     tests call in process, still raises ``SystemExit``.
     """
     if code is None:
@@ -32,6 +33,9 @@ def exit_now(code: object) -> None:
     else:  # sys.exit("message"): printed to stderr, status 1
         sys.stderr.write(f"{code}\n")
         status = 1
+    # What Python's own shutdown does first, in its order: wait for the non-daemon threads and let
+    # thread pools finish their queued work (the audit anchor is written by one), then the exit handlers.
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

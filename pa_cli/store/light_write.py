@@ -17,20 +17,18 @@ in another process is waited for, not failed. Only used on a database ``LightRea
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from pa_cli.errors import NotFoundError
+from pa_cli.store.rows import check_message, dumps_json
 
 BUSY_TIMEOUT_MS: Final = 30_000
-ROLES: Final = frozenset({"user", "assistant", "tool"})
-STATUSES: Final = frozenset({"complete", "incomplete", "streaming"})
 
 
 def sqlite_timestamp(value: datetime | None = None) -> str:
@@ -38,17 +36,6 @@ def sqlite_timestamp(value: datetime | None = None) -> str:
     value = datetime.now(UTC) if value is None else value
     utc = value.astimezone(UTC) if value.tzinfo is not None else value
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def stored_json(value: Any) -> str:
-    """The text of a JSON column (``types.dumps_json``; SQLAlchemy writes None as ``null``)."""
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
 class LightWriter:
@@ -100,17 +87,14 @@ class LightWriter:
         data: dict[str, Any] | None = None,
     ) -> int:
         """``messages.add`` of a user's or assistant's message: its id; the session's activity bumped."""
-        if role not in ROLES:
-            raise ValueError(f"unknown message role {role!r}")
-        if status not in STATUSES:
-            raise ValueError(f"unknown message status {status!r}")
+        check_message(role, status)
         stamp = sqlite_timestamp(now)
         try:
             with self._transaction() as conn:
                 cursor = conn.execute(
                     "INSERT INTO messages (session_id, role, content, status, tool_name, tool_call_id, "
                     "data, created_at) VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)",
-                    (session_id, role, content, status, stored_json(data), stamp),
+                    (session_id, role, content, status, dumps_json(data), stamp),
                 )
                 conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (stamp, session_id))
         except sqlite3.IntegrityError as exc:

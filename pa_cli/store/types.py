@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from pa_cli.store.rows import dumps_json, json_default
+
+__all__ = [
+    "GENESIS_HASH",
+    "UTCDateTime",
+    "arguments_digest",
+    "as_utc",
+    "canonical_json",
+    "dumps_json",
+    "utcnow",
+]
 
 #: The ``prev_hash`` of the first audit row.
 GENESIS_HASH = "0" * 64
@@ -47,20 +59,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def dumps_json(value: Any) -> str:
-    """The JSON the database stores (dates become ISO 8601 strings)."""
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
-
-
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces; the input of every hash here."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
 def arguments_digest(arguments: Any) -> str:

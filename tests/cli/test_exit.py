@@ -47,3 +47,26 @@ def test_the_real_command_exits_with_its_code(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_work_queued_on_threads_is_finished_first(tmp_path: Path) -> None:
+    """As at Python's own exit: a thread pool's queued work (the audit anchor's) and non-daemon threads."""
+    child = textwrap.dedent(
+        """
+        import sys, threading, time
+        from concurrent.futures import ThreadPoolExecutor
+        from pathlib import Path
+        from pa_cli.__main__ import exit_now
+
+        def later(name):
+            time.sleep(0.3)
+            Path(sys.argv[1], name).write_text("done")
+
+        ThreadPoolExecutor(max_workers=1).submit(later, "pool")
+        threading.Thread(target=later, args=("thread",)).start()
+        exit_now(0)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool", "thread"]

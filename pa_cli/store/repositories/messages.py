@@ -11,7 +11,7 @@ first.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +21,7 @@ from pa_cli.errors import NotFoundError
 from pa_cli.store.db import Database
 from pa_cli.store.fts import fts_query, query_terms
 from pa_cli.store.models import ChatSession, Message
-
-ROLES: Final = frozenset({"user", "assistant", "tool"})
-STATUSES: Final = frozenset({"complete", "incomplete", "streaming"})
+from pa_cli.store.rows import check_message, check_status
 
 _FTS_SEARCH = text(
     """
@@ -53,10 +51,7 @@ class MessageRepository:
         tool_call_id: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> Message:
-        if role not in ROLES:
-            raise ValueError(f"unknown message role {role!r}")
-        if status not in STATUSES:
-            raise ValueError(f"unknown message status {status!r}")
+        check_message(role, status)
         message = Message(
             session_id=session_id,
             role=role,
@@ -91,8 +86,7 @@ class MessageRepository:
         if content is not None:
             values["content"] = content
         if status is not None:
-            if status not in STATUSES:
-                raise ValueError(f"unknown message status {status!r}")
+            check_status(status)
             values["status"] = status
         if data is not None:
             values["data"] = data
