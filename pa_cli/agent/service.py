@@ -15,7 +15,6 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from pa_cli.agent.events import Error, Event, SessionStarted, Waiting
@@ -35,19 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _END = object()
-
-
-@dataclass
-class _BegunTurn:
-    user_id: int
-    session_id: str
-    resumed: bool
-    turn_id: str
-    history: list[Any]
-    taint: list[str]
-    config: tuple[str | None, list[str] | None]
-    tool_specs: list[Any]
-    plan: list[dict[str, Any]]
 
 
 class AgentService:
@@ -132,9 +118,21 @@ class AgentService:
                 async for event in events:
                     yield event
             return
+        from pa_cli.agent.turn_start import begin_turn
+
         # The set-up's database work runs on a worker thread: on the server, 200 turns starting
         # together must not hold the event loop that carries the other turns' tokens.
-        turn = await asyncio.to_thread(self._begin_turn, message, session_id, continue_last, context, user_id)
+        turn = await asyncio.to_thread(
+            begin_turn,
+            self.store,
+            self.registry,
+            self.settings,
+            message,
+            session_id,
+            continue_last,
+            context,
+            user_id,
+        )
         state, queue = self._state(
             turn.user_id,
             turn.session_id,
@@ -156,41 +154,6 @@ class AgentService:
         async with aclosing(self._drive(state, queue, started)) as events:
             async for event in events:
                 yield event
-
-    def _begin_turn(
-        self,
-        message: str,
-        session_id: str | None,
-        continue_last: bool,
-        context: str | None,
-        user_id: int | None,
-    ) -> _BegunTurn:
-        """The turn's session and user message written, and everything its first LLM request reads."""
-        from pa_cli.agent.context import load_history_and_taint, tool_specs
-
-        uid = user_id if user_id is not None else self.store.users.local_user().id
-        session, resumed = self._session_for(uid, session_id, continue_last, message)
-        turn_id = uuid.uuid4().hex
-        history, taint = load_history_and_taint(self.store, session.id)
-        self.store.messages.add(
-            session.id,
-            "user",
-            message,
-            data={"turn_id": turn_id, **({"context": context} if context else {})},
-        )
-        config = self.store.agent_configs.get(uid)
-        enabled = None if config.enabled_tools is None else frozenset(config.enabled_tools)
-        return _BegunTurn(
-            user_id=uid,
-            session_id=session.id,
-            resumed=resumed,
-            turn_id=turn_id,
-            history=history,
-            taint=taint,
-            config=(config.system_prompt, config.enabled_tools),
-            tool_specs=tool_specs(self.registry, self.settings, self.store, uid, enabled),
-            plan=self.store.plans.get(session.id),
-        )
 
     async def resume(
         self,
@@ -327,18 +290,6 @@ class AgentService:
                 session_id=approval.session_id,
             )
             raise
-
-    def _session_for(self, user_id: int, session_id: str | None, continue_last: bool, message: str) -> Any:
-        if session_id:
-            from pa_cli.ids import resolve_session
-
-            return resolve_session(self.store, user_id, session_id), True
-        if continue_last:
-            session = self.store.sessions.latest(user_id)
-            if session is not None:
-                return session, True
-        title = " ".join(message.split())[:60]
-        return self.store.sessions.create(user_id, title=title), False
 
     def _state(
         self,
