@@ -15,12 +15,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks.eval.tasks import Outcome, Task
 from pa_cli.testing.fake_google import FakeGoogle
+from pa_cli.testing.fake_google.grants import grant_services
 
 PASSPHRASE = "pa eval harness (not a secret)"
 TASK_TIMEOUT_SECONDS = 900.0
@@ -36,45 +37,6 @@ class TaskResult:
     input_tokens: int | None
     output_tokens: int | None
     seconds: float
-
-
-def _grant(env: dict[str, str], fake: FakeGoogle) -> None:
-    """Authorize Gmail and Calendar in the task's home without the browser dance."""
-    from pa_cli.config import load_settings
-    from pa_cli.google.credentials import save_tokens
-    from pa_cli.google.scopes import scopes_for
-    from pa_cli.secrets import open_secret_store
-    from pa_cli.store import open_store
-
-    saved = {k: os.environ.get(k) for k in ("PA_SECRET_BACKEND", "PA_KEYRING_PASSPHRASE", "PA_HOME")}
-    os.environ.update({k: env[k] for k in saved})
-    try:
-        settings = load_settings(environ=env)
-        store = open_store(settings)
-        try:
-            secrets = open_secret_store(settings.app_paths)
-            user = store.users.local_user().id
-            for service in ("gmail", "calendar"):
-                issued = fake.issue_tokens(scopes_for(settings, service))
-                assert issued.refresh_token is not None
-                save_tokens(
-                    store,
-                    secrets,
-                    user,
-                    service,
-                    refresh_token=issued.refresh_token,
-                    access_token=issued.access_token,
-                    expiry=datetime.now(UTC) + timedelta(seconds=issued.expires_in),
-                    scopes=list(issued.scopes),
-                )
-        finally:
-            store.close()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _read_files(env: dict[str, str], paths: tuple[str, ...]) -> dict[str, str]:
@@ -114,7 +76,7 @@ def run_task(task: Task, fake: FakeGoogle, llm_env: dict[str, str], before: Any 
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix=f"pa-eval-{task.name}-") as tmp:
         env = task_env(Path(tmp) / "home", fake, llm_env)
-        _grant(env, fake)
+        grant_services(env, fake)
         ids = task.seed(fake, now)
         if before is not None:
             before(ids, now)

@@ -21,46 +21,18 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pa_cli.testing.fake_google import FakeGoogle
+from pa_cli.testing.fake_google.grants import grant_services
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
 from tests.conftest import PaRunner
 from tests.safety.test_gate_matrix import EXAMPLES, POLICIES, Cell, _check, side_effecting_tools
 from tests.server.support import API, LiveServer, SseEvent, server_env, stream_events
-
-
-def _grant(env: dict[str, str], google: FakeGoogle) -> None:
-    """Gmail and Calendar authorized in the server's home, with tokens the fake issued (no browser dance:
-    the authorization flow has its own tests; here it only has to be in place)."""
-    from pa_cli.config import load_settings
-    from pa_cli.google.credentials import save_tokens
-    from pa_cli.google.scopes import scopes_for
-    from pa_cli.secrets import open_secret_store
-    from pa_cli.store import open_store
-
-    settings = load_settings(environ=env)
-    with open_store(settings) as store:
-        secrets = open_secret_store(settings.app_paths, env, interactive=False)
-        user = store.users.local_user().id
-        for service in ("gmail", "calendar"):
-            issued = google.issue_tokens(scopes_for(settings, service))
-            assert issued.refresh_token is not None
-            save_tokens(
-                store,
-                secrets,
-                user,
-                service,
-                refresh_token=issued.refresh_token,
-                access_token=issued.access_token,
-                expiry=datetime.now(UTC) + timedelta(seconds=issued.expires_in),
-                scopes=list(issued.scopes),
-            )
 
 
 def _configure(env: dict[str, str], tools: list[str], policy: str) -> None:
@@ -89,7 +61,7 @@ def served(
     policy: str = request.param
     secrets_file = fake_google.client_secrets_json(tmp_path / "client_secret.json")
     env = server_env(tmp_path / "server-home", fake_llm.env(), **fake_google.env(secrets_file))
-    _grant(env, fake_google)
+    grant_services(env, fake_google)
     _configure(env, side_effecting_tools(), policy)
     runner = PaRunner()
     runner.extra_env.update(env)  # `pa memory add` (memory_forget's target) in the server's home

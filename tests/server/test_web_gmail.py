@@ -14,12 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from pa_cli.config import load_settings
-from pa_cli.google.credentials import save_tokens
-from pa_cli.google.scopes import scopes_for
-from pa_cli.secrets import open_secret_store
-from pa_cli.store import open_store
 from pa_cli.testing.fake_google import FakeGoogle
+from pa_cli.testing.fake_google.grants import grant_services
 from pa_cli.testing.fake_llm import FakeLLM
 from tests.agent.scripts import thinking
 from tests.server.support import API, LiveServer, issue, server_env, stream_events
@@ -29,28 +25,11 @@ pytest_plugins = ["tests.server.browser"]
 pytestmark = pytest.mark.slow
 
 
-def _grant_gmail(env: dict[str, str], fake: FakeGoogle) -> None:
-    settings = load_settings(environ=env)
-    issued = fake.issue_tokens(scopes_for(settings, "gmail"))
-    assert issued.refresh_token is not None
-    with open_store(settings) as store:
-        save_tokens(
-            store,
-            open_secret_store(settings.app_paths, env),
-            store.users.local_user().id,
-            "gmail",
-            refresh_token=issued.refresh_token,
-            access_token=issued.access_token,
-            expiry=datetime.now(UTC) + timedelta(seconds=issued.expires_in),
-            scopes=list(issued.scopes),
-        )
-
-
 @pytest.fixture
 def gmail_server(fake_google: FakeGoogle, fake_llm: FakeLLM, tmp_path: Path) -> Iterator[LiveServer]:
     secrets_file = fake_google.client_secrets_json(tmp_path / "client_secret.json")
     env = server_env(tmp_path / "home", fake_llm.env(), **fake_google.env(secrets_file))
-    _grant_gmail(env, fake_google)
+    grant_services(env, fake_google, ["gmail"])
     config = [sys.executable, "-m", "pa_cli", "config", "set", "gmail.undo_seconds", "600"]
     assert subprocess.run(config, env=env, capture_output=True, check=False).returncode == 0
     live = LiveServer.start(env)
