@@ -133,8 +133,14 @@ class AssistantLLM:
 
     # ------------------------------------------------------------------ the four functions
 
-    async def think(self, ctx: TurnContext, on_answer_delta: Delta | None = None) -> Thinking:
-        """PersonalAssistantThinking, streamed: the answer's text goes to ``on_answer_delta`` as it grows.
+    async def think(
+        self,
+        ctx: TurnContext,
+        on_answer_delta: Delta | None = None,
+        on_tool_calls: Callable[[], None] | None = None,
+    ) -> Thinking:
+        """PersonalAssistantThinking, streamed: the answer's text goes to ``on_answer_delta`` as it grows;
+        ``on_tool_calls`` is called once, as soon as the reply shows it calls a tool.
 
         A reply whose tool calls cannot be read is asked for once more, naming what was wrong;
         a reply cut by the length limit is asked for again briefly, unless part of its answer
@@ -148,8 +154,13 @@ class AssistantLLM:
         known = {spec.name for spec in ctx.tools}
 
         async def on_partial(partial: Any) -> None:
+            nonlocal on_tool_calls
+            calls = getattr(partial, "tool_calls", None)
+            if calls and on_tool_calls is not None:
+                coming, on_tool_calls = on_tool_calls, None
+                coming()
             text = getattr(partial, "answer", None)
-            if isinstance(text, str) and not getattr(partial, "tool_calls", None):
+            if isinstance(text, str) and not calls:
                 await answer.offer(text)
 
         def start(options: dict[str, Any], feedback: str | None) -> Call:

@@ -42,7 +42,9 @@ class ThinkNode(AsyncNode):  # type: ignore[misc]
     async def exec_async(self, state: TurnState | None) -> Thinking | None:
         if state is None:
             return None
-        return await state.llm.think(build_turn_context(state), on_answer_delta=state.stream_answer)
+        return await state.llm.think(
+            build_turn_context(state), on_answer_delta=state.stream_answer, on_tool_calls=state.store_warm
+        )
 
     async def post_async(self, shared: TurnState, prep_res: Any, thinking: Thinking | None) -> str:
         if shared.store_ready is not None:  # the next nodes use the store: wait for it here

@@ -252,6 +252,7 @@ class AgentService:
         state.memories, memory_taint = as_notes(early.memories)
         state.add_taint(memory_taint)
         state.store_ready = store.ready
+        state.store_warm = store.warm
         state.tool_specs = tool_specs(
             self.registry, self.settings, None, early.user_id, state.enabled_tools, grants=early.grants
         )

@@ -87,6 +87,8 @@ class TurnState:
     #: ``store_ready(orm=...)`` waits until the turn's first writes are committed (a turn started before its store was
     #: open): the flow awaits it before anything that touches the store, instead of blocking the loop.
     store_ready: Callable[..., Awaitable[object]] | None = None
+    #: Called once the model's reply shows a tool call: the whole store starts opening meanwhile.
+    store_warm: Callable[[], None] | None = None
     #: Taint found by the calls of the step running now; joins ``taint`` when the step ends.
     step_taint: list[str] = field(default_factory=list)
     #: Remembered facts recalled for this turn (pa_cli.memory.recall), shown to the model by id.

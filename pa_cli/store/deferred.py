@@ -82,6 +82,10 @@ class EarlyStore:
         self._written.result()
         return self._opening.result()
 
+    def warm(self) -> None:
+        """Start opening the full store now (a tool call is coming), without waiting for it."""
+        self._opening.start()
+
     async def ready(self, *, orm: bool) -> None:
         """Wait for the turn's first rows; with ``orm``, for the full store too (opening it)."""
         import asyncio

@@ -5,6 +5,7 @@ and the ORM store opens only when the turn calls a tool."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -128,6 +129,30 @@ async def test_a_tool_call_opens_the_store_and_its_rows_follow_the_turns(
     done = (await asyncio.wait_for(rest, 30))[-1]
     assert isinstance(done, Done) and done.response == "planned" and done.tools_used == ["plan_update"]
     assert [role for role, _ in _roles(settings, started.session_id)] == ["user", "tool", "assistant"]
+
+
+async def test_the_store_starts_opening_as_soon_as_the_reply_shows_a_tool_call(
+    fake_llm: FakeLLM, settings: Settings
+) -> None:
+    """Not once the reply is complete: the ORM's import overlaps the rest of the model's reply.
+
+    The first reply is cut right after its tool call began (no complete reply ever arrives); the retry
+    waits 20 s for its first byte. Only the partial reply can have started the store meanwhile."""
+    opening = HeldOpening(settings)
+    service = AgentService(settings, opening, ToolRegistry.load(settings, include_mcp=False))
+    reply = thinking(None, ("plan_update", {"steps": [{"title": "pack a long list of things"}]}))
+    fake_llm.reply_text(reply, chunk_size=8, drop_after_chunks=len(reply) // 8 - 2)
+    fake_llm.reply_text(reply, delay_before_ms=20_000)
+    events = service.run("plan my trip")
+    rest = asyncio.ensure_future(_collect(events))
+    try:
+        await asyncio.to_thread(_wait_until, lambda: opening.started, 15)
+        assert len(fake_llm.requests) <= 2 and not rest.done()
+    finally:
+        rest.cancel()
+        opening.release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rest
 
 
 async def test_a_first_write_that_fails_ends_the_turn_with_its_error(
