@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pa_cli.cli.completion import complete_session_ids
+
+if TYPE_CHECKING:
+    from pa_cli.agent.service import AgentService
 
 
 def chat(
@@ -23,19 +26,32 @@ def chat(
     """Open the chat TUI."""
     import sys
 
-    from pa_cli.agent.service import AgentService
-    from pa_cli.cli import runtime
+    from pa_cli.agent.opening import ServiceOpening
     from pa_cli.errors import UsageError
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("`pa chat` needs a terminal; use `pa ask` in scripts and pipes")
-    service = AgentService.open(runtime.load())
+    # Settings, the store, the tool registry and the flow open on a thread once the first screen is
+    # drawn (pydantic and the ORM are not needed for it); their errors are shown on that screen.
+    opening = ServiceOpening(_open_service)
     session_id = None
-    if session:
+    if session:  # a bad id is still a usage error before the screen opens
         from pa_cli.history import History
 
+        opening.start()
+        service = opening.result()
         session_id = History(service.store, service.store.users.local_user().id).resolve(session).id
 
     from pa_cli.tui.app import ChatApp
 
-    ChatApp(service, session_id=session_id).run()
+    try:
+        ChatApp(opening, session_id=session_id).run()
+    finally:
+        opening.settle()
+
+
+def _open_service() -> AgentService:
+    from pa_cli.agent.service import AgentService
+    from pa_cli.cli import runtime
+
+    return AgentService.open(runtime.load())

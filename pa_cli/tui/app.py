@@ -3,6 +3,11 @@
 The app only translates between a person and ``AgentService``: turns run on
 the agent thread (pa_cli.tui.bridge) and arrive here as messages; database,
 keyring and OAuth work runs in threads. Nothing here waits on the UI loop.
+
+The service may come as a ``ServiceOpening`` (``pa chat``): the screen and its input are drawn
+first, the service opens on a thread after that first frame, and the sessions list, a resumed
+transcript and any message typed meanwhile wait for it; if it cannot be opened, its error is shown.
+Screens other than the chat itself are imported when first shown.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header
 
-from pa_cli.agent.events import SessionStarted
+from pa_cli.agent.opening import ServiceOpening
 from pa_cli.tui import commands
 from pa_cli.tui.bridge import (
     AgentEvent,
@@ -34,10 +39,6 @@ from pa_cli.tui.bridge import (
     start_turn,
 )
 from pa_cli.tui.data import ChatData, tools_markdown
-from pa_cli.tui.screens.approval import ApprovalScreen
-from pa_cli.tui.screens.info import InfoScreen
-from pa_cli.tui.screens.search import SearchScreen
-from pa_cli.tui.screens.system_prompt import SystemPromptScreen
 from pa_cli.tui.widgets.conversation import Conversation
 from pa_cli.tui.widgets.plan import PlanPanel
 from pa_cli.tui.widgets.prompt import PromptInput
@@ -45,6 +46,7 @@ from pa_cli.tui.widgets.sidebar import SessionsSidebar
 
 if TYPE_CHECKING:
     from pa_cli.agent.service import AgentService
+    from pa_cli.tui.screens.approval import ApprovalScreen
 
 WIDE_ENOUGH_FOR_SIDEBAR = 100
 BUSY = "A turn is running: press Esc to stop it first."
@@ -72,15 +74,15 @@ class ChatApp(App[None]):
 
     def __init__(
         self,
-        service: AgentService,
+        service: AgentService | ServiceOpening,
         *,
         session_id: str | None = None,
         open_browser: bool = True,
         show_sidebar: bool | None = None,
     ) -> None:
         super().__init__()
-        self.service = service
-        self.data = ChatData(service)
+        self.opening = service if isinstance(service, ServiceOpening) else ServiceOpening.opened(service)
+        self.data = ChatData(self.opening)
         self.session_id = session_id
         self.open_browser = open_browser
         self._show_sidebar = show_sidebar
@@ -112,6 +114,11 @@ class ChatApp(App[None]):
         return self.query_one(SessionsSidebar)
 
     @property
+    def service(self) -> AgentService:
+        """The service, once open (waits for it: not for the UI loop before ``opening.done``)."""
+        return self.opening.result()
+
+    @property
     def busy(self) -> bool:
         return self.turn is not None
 
@@ -127,11 +134,25 @@ class ChatApp(App[None]):
             show = self.size.width >= WIDE_ENOUGH_FOR_SIDEBAR
         self.sidebar.display = show
         self.prompt.focus()
+        self.call_after_refresh(self.opening.start)  # the first frame first, then the store and tools
+        self.watch_opening()
         self.refresh_sessions()
         if self.session_id:
             self.open_session(self.session_id)
         else:
             await self.conversation.notice("New session. Type a message, or /help for keys and commands.")
+
+    @work(group="opening", exit_on_error=False)
+    async def watch_opening(self) -> None:
+        """Say once, at once, why the service could not be opened (an unusable database...)."""
+        try:
+            await self.opening.wait()
+        except Exception as exc:
+            await self.conversation.notice(_describe(exc), kind="error")
+
+    def _opening_error(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the opening's own failure (``watch_opening`` has shown it)."""
+        return self.opening.failed and exc is self.opening.future.exception()
 
     async def on_unmount(self) -> None:
         if self.turn is not None:
@@ -157,8 +178,9 @@ class ChatApp(App[None]):
             await self.conversation.notice(BUSY, kind="warning")
             return
         await self.conversation.add_user(text)
+        self.opening.start()  # normally started after the first frame; the message waits for it
         self._turns += 1
-        events = run_turn_events(self.service, text, self.session_id, make_approver(self))
+        events = run_turn_events(self.opening, text, self.session_id, make_approver(self))
         self.turn = start_turn(self._agent, self, self._turns, events)
         self.sub_title = "thinking..."
         self.refresh_bindings()
@@ -172,6 +194,8 @@ class ChatApp(App[None]):
     async def _agent_event(self, message: AgentEvent) -> None:
         if self.turn is None or message.turn != self.turn.number:
             return
+        from pa_cli.agent.events import SessionStarted
+
         event = message.event
         if isinstance(event, SessionStarted):
             new = self.session_id != event.session_id
@@ -207,6 +231,8 @@ class ChatApp(App[None]):
 
         if answer.done():
             return
+        from pa_cli.tui.screens.approval import ApprovalScreen
+
         screen = ApprovalScreen(message.request)
         self._approvals[request_id] = screen
         self.push_screen(screen, callback=decided)
@@ -224,7 +250,8 @@ class ChatApp(App[None]):
         try:
             sessions = await asyncio.to_thread(self.data.sessions)
         except Exception as exc:
-            await self.conversation.notice(f"Could not list sessions: {_describe(exc)}", kind="error")
+            if not self._opening_error(exc):
+                await self.conversation.notice(f"Could not list sessions: {_describe(exc)}", kind="error")
             return
         await self.sidebar.show_sessions(sessions, self.session_id)
         current = next((s for s in sessions if s.id == self.session_id), None)
@@ -238,7 +265,8 @@ class ChatApp(App[None]):
         except Exception as exc:
             if self.session_id == session_id:  # never send into a session that cannot be opened
                 self.session_id = None
-            await self.conversation.notice(_describe(exc), kind="error")
+            if not self._opening_error(exc):
+                await self.conversation.notice(_describe(exc), kind="error")
             return
         self.session_id = view.id
         self.sub_title = view.title
@@ -277,24 +305,36 @@ class ChatApp(App[None]):
             self.prompt.focus()
 
     def action_memory(self) -> None:
+        self.show_memory()
+
+    @work(group="memory", exclusive=True, exit_on_error=False)
+    async def show_memory(self) -> None:
+        """The memory panel, once the service is open (its book reads the database)."""
         from pa_cli.tui.screens.memory import MemoryScreen
 
-        self.push_screen(MemoryScreen(self.data.memory_book()))
+        try:
+            book = await asyncio.to_thread(self.data.memory_book)
+        except Exception as exc:
+            await self.conversation.notice(_describe(exc), kind="error")
+            return
+        await self.push_screen(MemoryScreen(book))
 
     async def action_undo_send(self) -> None:
         """`/undo`: take back the latest approved mail while it waits in the outbox."""
         from pa_cli.errors import PaError
         from pa_cli.outbox.send import undo_latest
 
-        store = self.service.store
+        data = self.data
         try:
-            item = await asyncio.to_thread(lambda: undo_latest(store, store.users.local_user().id))
+            item = await asyncio.to_thread(lambda: undo_latest(data.service.store, data.user_id))
         except PaError as exc:
             await self.conversation.notice(exc.message, kind="warning")
             return
         await self.conversation.notice(f"Undone: {item.summary} (not sent)")
 
     def action_help(self) -> None:
+        from pa_cli.tui.screens.info import InfoScreen
+
         self.push_screen(InfoScreen("Help", commands.HELP, id="help"))
 
     # --- slash commands ---------------------------------------------------------------
@@ -352,6 +392,8 @@ class ChatApp(App[None]):
 
     @work(group="command", exit_on_error=False)
     async def show_tools(self) -> None:
+        from pa_cli.tui.screens.info import InfoScreen
+
         try:
             rows = await asyncio.to_thread(self.data.tools)
         except Exception as exc:
@@ -362,6 +404,7 @@ class ChatApp(App[None]):
     @work(group="command", exit_on_error=False)
     async def edit_system_prompt(self) -> None:
         from pa_cli.agent.context import DEFAULT_SYSTEM_PROMPT
+        from pa_cli.tui.screens.system_prompt import SystemPromptScreen
 
         try:
             current = await asyncio.to_thread(self.data.system_prompt)
@@ -381,6 +424,8 @@ class ChatApp(App[None]):
 
     @work(group="command", exit_on_error=False)
     async def search(self, query: str) -> None:
+        from pa_cli.tui.screens.search import SearchScreen
+
         try:
             hits = await asyncio.to_thread(self.data.search, query)
         except Exception as exc:

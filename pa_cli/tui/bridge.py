@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.message import Message
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from pa_cli.agent.events import Event
-    from pa_cli.agent.service import AgentService
+    from pa_cli.agent.opening import ServiceOpening
     from pa_cli.agent.state import ApprovalRequest, Approver
 
 
@@ -195,11 +195,18 @@ def make_approver(app: App[Any]) -> Approver:
 
 
 def run_turn_events(
-    service: AgentService, message: str, session_id: str | None, approver: Approver
-) -> Callable[[], Any]:
-    """The factory ``start_turn`` calls on the agent loop."""
+    opening: ServiceOpening, message: str, session_id: str | None, approver: Approver
+) -> Callable[[], AsyncIterator[Event]]:
+    """The factory ``start_turn`` calls on the agent loop.
 
-    def events() -> Any:
-        return service.run(message, session_id=session_id, approver=approver, frontend="tui")
+    A message sent while the service still opens waits for it here, on the agent loop (the UI stays
+    live, Esc stops the wait); if the service cannot be opened, its error ends the turn."""
+
+    async def events() -> AsyncIterator[Event]:
+        service = await opening.wait()
+        run = service.run(message, session_id=session_id, approver=approver, frontend="tui")
+        async with aclosing(cast("AsyncGenerator[Event, None]", run)) as stream:
+            async for event in stream:
+                yield event
 
     return events

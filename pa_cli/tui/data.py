@@ -2,6 +2,8 @@
 
 Every method is synchronous (database, keyring, OAuth loopback): the app calls
 them from threads (``asyncio.to_thread`` / thread workers), never on its loop.
+The service may still be opening (``ServiceOpening``): a method then waits for it,
+and re-raises its error when it could not be opened.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pa_cli.agent.opening import ServiceOpening
     from pa_cli.agent.service import AgentService
     from pa_cli.history import History, MessageView, SessionSummary
     from pa_cli.memory.book import MemoryBook
@@ -26,8 +29,13 @@ class SessionView:
 
 
 class ChatData:
-    def __init__(self, service: AgentService) -> None:
-        self.service = service
+    def __init__(self, opening: ServiceOpening) -> None:
+        self.opening = opening
+
+    @property
+    def service(self) -> AgentService:
+        """The service, once open (waits for it: call from a thread)."""
+        return self.opening.result()
 
     @cached_property
     def user_id(self) -> int:

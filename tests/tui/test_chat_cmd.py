@@ -32,3 +32,19 @@ def test_pa_chat_help_shows_the_session_option(pa: PaRunner) -> None:
     result = pa("chat", "--help")
     assert result.returncode == 0
     assert "--session" in result.stdout
+
+
+def test_the_chat_screen_loads_no_orm_pydantic_model_or_markdown_parser_before_its_first_frame() -> None:
+    """What the first frame needs (pa_cli.tui.app, the command) leaves the rest to the opening thread."""
+    code = (
+        "import sys\n"
+        "import pa_cli.cli.chat_cmd, pa_cli.tui.app\n"
+        "heavy = ('sqlalchemy', 'sqlmodel', 'alembic', 'markdown_it', 'baml_py', 'pocketflow')\n"
+        "ours = ('pa_cli.config', 'pa_cli.agent.events', 'pa_cli.agent.service', 'pa_cli.store.store',"
+        " 'pa_cli.tools.registry', 'pa_cli.tui.screens')\n"
+        "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy or m.startswith(ours)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"

@@ -62,6 +62,12 @@ def test_memory_panel_and_routines_in_a_real_terminal(tmux: Tmux, pa_home: Path,
         lambda screen: any("▊" in line and "My manager is Sam" in line for line in screen.splitlines())
     )
     tmux("send-keys", "-t", "pa", "C-a", "C-k")
+    # Type once the field is seen empty, as a person would: Textual handles C-a and C-k as bindings,
+    # after a round trip through the field, so letters sent in the same instant can overtake them
+    # when the app is busy (as it is when the store has just opened) and be wiped by C-k.
+    tmux.wait_for(
+        lambda screen: any("▊" in line and "the fact; Enter saves" in line for line in screen.splitlines())
+    )
     tmux("send-keys", "-t", "pa", "-l", longer)
     # Enter once the new text is in the editor, as a person would (its end is what the field shows).
     tmux.wait_for(lambda screen: any("▊" in line and "November" in line for line in screen.splitlines()))

@@ -1,4 +1,8 @@
-"""What the conversation is made of: the user's messages, streamed answers, tool calls, notices."""
+"""What the conversation is made of: the user's messages, streamed answers, tool calls, notices.
+
+Answers (Markdown) and tool calls live here; the plain items, which the first screen needs, live
+in ``plain_items`` (re-exported here) so that the Markdown parser loads only with the first answer.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
 
 from pa_cli.sanitize import StreamSanitizer, clean, clean_line
+from pa_cli.tui.widgets.plain_items import Notice, UserMessage
+
+__all__ = ["AnswerStream", "AssistantMessage", "Notice", "ToolCallBlock", "UserMessage", "markdown_parser"]
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 TOOL_STATUS_LABELS = {
@@ -26,14 +33,6 @@ TOOL_STATUS_MARKS = {"awaiting_approval": "?", "done": "✓", "failed": "✗", "
 MAX_ARGUMENT_CHARS = 4_000
 DUTY_PAUSE = 1.0  # pause after an update, relative to what the update cost
 MAX_PAUSE_S = 0.5
-
-
-class UserMessage(Static):
-    """What the person sent (shown verbatim, never as markup)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(Text(clean(text)), classes="user-message")
-        self.text = text
 
 
 class AnswerStream:
@@ -143,15 +142,6 @@ class AssistantMessage(Markdown):
     @property
     def streaming(self) -> bool:
         return self._stream is not None
-
-
-class Notice(Static):
-    """A one-line (or short) notice: info, warning or error. Text only, never markup."""
-
-    def __init__(self, text: str, *, kind: str = "info") -> None:
-        super().__init__(Text(clean(text)), classes=f"notice -{kind}")
-        self.kind = kind
-        self.text = text
 
 
 def format_arguments(arguments: dict[str, Any]) -> str:

@@ -7,21 +7,11 @@ from typing import TYPE_CHECKING, Any
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from pa_cli.agent.events import (
-    ApprovalRequired,
-    Done,
-    Error,
-    PlanUpdated,
-    SessionStarted,
-    TextDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    Waiting,
-)
-from pa_cli.tui.widgets.chat_items import AssistantMessage, Notice, ToolCallBlock, UserMessage
+from pa_cli.tui.widgets.plain_items import Notice, UserMessage
 
 if TYPE_CHECKING:
-    from pa_cli.agent.events import Event
+    from pa_cli.agent.events import Done, Event, PlanUpdated
+    from pa_cli.tui.widgets.chat_items import AssistantMessage, ToolCallBlock
 
 CHECK_SETTINGS = "check the LLM settings (`pa config show`, `pa doctor`)"
 ERROR_HINTS = {
@@ -91,6 +81,20 @@ class Conversation(VerticalScroll):
 
     async def apply(self, event: Event) -> PlanUpdated | None:
         """Render one event; returns a PlanUpdated for the app's plan panel."""
+        # Here, not at the top: the events' pydantic models are not needed for the first screen.
+        from pa_cli.agent.events import (
+            ApprovalRequired,
+            Done,
+            Error,
+            PlanUpdated,
+            SessionStarted,
+            TextDelta,
+            ToolCallFinished,
+            ToolCallStarted,
+            Waiting,
+        )
+        from pa_cli.tui.widgets.chat_items import AssistantMessage, ToolCallBlock
+
         if isinstance(event, TextDelta):
             self.streamed = True
             if self.answer is None:
@@ -125,6 +129,8 @@ class Conversation(VerticalScroll):
         return None
 
     async def _done(self, event: Done) -> None:
+        from pa_cli.tui.widgets.chat_items import AssistantMessage
+
         if not self.streamed and event.response and not event.pending_approvals:
             self.answer = AssistantMessage()
             await self._add(self.answer)
@@ -155,6 +161,8 @@ class Conversation(VerticalScroll):
 
     async def show_transcript(self, messages: list[Any]) -> None:
         """Messages from the store (oldest first): user, assistant and tool rows."""
+        from pa_cli.tui.widgets.chat_items import AssistantMessage, ToolCallBlock
+
         await self.reset()
         widgets: list[Widget] = []
         for message in messages:

@@ -1,0 +1,99 @@
+"""`pa chat` draws its prompt before the store is open; what is typed meanwhile waits, and an
+unusable database still says why, on the screen, in a real terminal (tmux)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from pa_cli.paths import app_paths
+from pa_cli.testing.fake_llm import FakeLLM, Reply
+from tests.fixtures.tmux import Tmux
+from tests.tui.conftest import thinking
+
+#: Long enough for the old order (store first, then the screen) to show that it waits on the lock.
+PROMPT_WITHIN_S = 20.0
+
+
+def _locked_empty_database() -> sqlite3.Connection:
+    """An empty WAL database whose write lock this connection holds: pa's migration waits for it."""
+    path = app_paths().database_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("PRAGMA journal_mode=WAL")
+    locker.execute("BEGIN IMMEDIATE")
+    return locker
+
+
+def _stored_user_messages() -> list[str]:
+    from pa_cli.config import load_settings
+    from pa_cli.store import open_store
+
+    store = open_store(load_settings())
+    try:
+        sessions = store.sessions.list(store.users.local_user().id)
+        return [m.content for s in sessions for m in store.messages.list(s.id) if m.role == "user"]
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_the_prompt_shows_while_the_store_cannot_open_and_a_message_typed_then_waits_for_it(
+    tmux: Tmux, fake_llm: FakeLLM, pa_home: Path
+) -> None:
+    fake_llm.script(Reply(text=thinking("Answered once the store was open."), chunk_size=5))
+    locker = _locked_empty_database()
+    try:
+        tmux.start_pa(pa_home, 100, ["chat"], env=fake_llm.env(model="fake"))
+        tmux.wait_for(lambda screen: "Message pa" in screen, timeout=PROMPT_WITHIN_S)
+
+        tmux("send-keys", "-t", "pa", "typed before the store", "Enter")
+        screen = tmux.wait_for(lambda screen: "typed before the store" in screen)
+        time.sleep(1.0)  # time enough to send, had it not waited
+        screen = tmux.screen()
+        assert "Answered once" not in screen
+        assert fake_llm.requests == []  # nothing goes out before the message is stored
+    finally:
+        locker.execute("COMMIT")
+        locker.close()
+
+    screen = tmux.wait_for(lambda screen: "Answered once the store was open." in screen)
+    assert "Error" not in screen
+    assert len(fake_llm.requests) == 1 and "typed before the store" in fake_llm.requests[0].prompt_text
+    tmux.quit()
+    assert _stored_user_messages() == ["typed before the store"]
+
+
+def _database_from_a_newer_pa() -> None:
+    from pa_cli.config import load_settings
+    from pa_cli.store import open_store
+
+    open_store(load_settings()).close()
+    with sqlite3.connect(app_paths().database_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+
+
+@pytest.mark.slow
+def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sent(
+    tmux: Tmux, fake_llm: FakeLLM, pa_home: Path
+) -> None:
+    _database_from_a_newer_pa()
+    tmux.start_pa(pa_home, 99, ["chat"], env=fake_llm.env(model="fake"))  # 99: no sidebar beside it
+
+    screen = tmux.wait_for(lambda screen: "Message pa" in screen and "newer pa" in screen)
+    text = " ".join(screen.split())
+    assert "9999_from_the_future" in text
+    assert "upgrade pa, or set PA_DATABASE_URL to another database" in text
+    assert "Could not list sessions" not in text  # said once, not once per reader
+
+    tmux("send-keys", "-t", "pa", "hello anyway", "Enter")
+    screen = tmux.wait_for(lambda screen: "Error:" in screen and "hello anyway" in screen)
+    assert fake_llm.requests == []
+    tmux.quit()
+    with sqlite3.connect(app_paths().database_file) as conn:  # left as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999_from_the_future",)
+        ]
