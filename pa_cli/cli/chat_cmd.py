@@ -48,6 +48,9 @@ def chat(
         ChatApp(opening, session_id=session_id).run()
     finally:
         opening.settle()
+    problem = opening.future.exception() if opening.failed else None
+    if problem is not None:  # said on the screen; said again once it is gone, with the command's exit code
+        raise problem
 
 
 def _open_service() -> AgentService:

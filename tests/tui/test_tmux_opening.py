@@ -81,7 +81,7 @@ def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sen
     tmux: Tmux, fake_llm: FakeLLM, pa_home: Path
 ) -> None:
     _database_from_a_newer_pa()
-    tmux.start_pa(pa_home, 99, ["chat"], env=fake_llm.env(model="fake"))  # 99: no sidebar beside it
+    tmux.start_pa(pa_home, 99, ["chat"], env=fake_llm.env(model="fake"), show_exit=True)  # 99: no sidebar
 
     screen = tmux.wait_for(lambda screen: "Message pa" in screen and "newer pa" in screen)
     text = " ".join(screen.split())
@@ -92,7 +92,14 @@ def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sen
     tmux("send-keys", "-t", "pa", "hello anyway", "Enter")
     screen = tmux.wait_for(lambda screen: "Error:" in screen and "hello anyway" in screen)
     assert fake_llm.requests == []
-    tmux.quit()
+    tmux("send-keys", "-t", "pa", "C-q")
+    # Once the screen is gone the error stays in the shell, as a command's error does, with exit code 1.
+    screen = tmux.wait_for(lambda screen: "pa exited with" in screen)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines[-1] == "pa exited with 1"
+    said = " ".join(screen[screen.rindex("error: ") :].split())
+    assert said.startswith("error: ") and "newer pa" in said.split(" hint: ")[0], said
+    assert " hint: upgrade pa, or set PA_DATABASE_URL to another database" in said
     with sqlite3.connect(app_paths().database_file) as conn:  # left as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
             ("9999_from_the_future",)
