@@ -252,10 +252,29 @@ def check_imports_the_copy(copy: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"error: the copy imports pa_cli from {where}, not from {copy}")
 
 
+#: Only the plugins the safety core's tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the
+#: environment): loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds
+#: per mutant. None of the files in SAFETY_CORE uses a fixture of another plugin; one that did, or an
+#: async test without pytest-asyncio, would fail on the unmutated code, which `_baseline` checks.
+PLUGINS = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
+
+
+def _baseline(module: str, first: str, copy: Path, env: dict[str, str]) -> None:
+    """The module's first test file must pass on the unmutated code, with the runner's plugins.
+
+    Otherwise every mutant would be "killed" by a test that fails anyway (a plugin left out, a fixture
+    missing, a broken test) and the score would be a lie."""
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", *PLUGINS, first]
+    ran = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+    if ran.returncode != 0:
+        raise SystemExit(
+            f"error: {first} fails on the unmutated {module} with the runner's plugins "
+            f"({' '.join(PLUGINS)}), so its mutants cannot be scored:\n{ran.stdout[-2000:]}"
+        )
+
+
 def _config(module: str, tests: list[str], workdir: Path) -> Path:
-    # Only the plugins these tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the environment):
-    # loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds per mutant.
-    plugins = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
+    plugins = PLUGINS
     path = workdir / (module.replace("/", "_") + ".toml")
     times = path.with_suffix(".times")
     timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
@@ -340,6 +359,8 @@ def run_module(
     cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
     subprocess.run([*cosmic, "init", str(config), str(db_path)], cwd=copy, env=env, check=True)
     _skip(db_path, module, copy, changed, score)
+    if not estimate:
+        _baseline(module, tests[0], copy, env)
     remaining = deadline - time.monotonic()
     if estimate:
         # One run of the tests on the unmutated code: the cost of a surviving mutant (the most any
