@@ -208,3 +208,14 @@ def test_a_range_that_ends_when_it_starts_is_refused() -> None:
     for instant in (date(2025, 3, 11), datetime(2025, 3, 11, 10, 0, tzinfo=PARIS)):
         with pytest.raises(UsageError, match=r"^event: end must be after start$"):
             check_range(instant, instant)
+
+
+@pytest.mark.parametrize("text", ["2025-3-1T9", "2025031 10", "0311T100"])  # 8 or 10 characters
+def test_a_short_text_with_a_time_separator_is_a_bad_time_not_a_bad_date(text: str) -> None:
+    from pa_cli.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        parse_when(text, PARIS, field="start")
+    assert caught.value.message == (
+        f"start: {text!r} is not an ISO 8601 time (e.g. 2025-03-11T10:00 or 2025-03-11T10:00+01:00)"
+    )

@@ -443,3 +443,62 @@ def test_splitting_a_series_after_its_last_occurrence_is_a_tool_error() -> None:
     with pytest.raises(ToolError) as caught:
         cp.plan_update(stored, "work", late["id"], cp.UpdateFields(summary="Later"), "following", BERLIN)
     assert caught.value.message == "the series has no occurrences left from there"
+
+
+def test_a_new_time_given_with_a_zone_move_is_read_in_the_new_zone_and_kept() -> None:
+    fields = cp.UpdateFields(start="2026-03-02T10:00", end="2026-03-02T10:30", time_zone="America/New_York")
+    plan = cp.plan_update(api(), "work", "e1", fields, None, BERLIN)
+    assert plan.operations[0].kwargs["body"] == {
+        "start": {"dateTime": "2026-03-02T10:00:00-05:00", "timeZone": "America/New_York"},
+        "end": {"dateTime": "2026-03-02T10:30:00-05:00", "timeZone": "America/New_York"},
+    }
+
+
+def test_splitting_a_series_without_an_end_gives_the_new_series_an_hour() -> None:
+    no_end = {k: v for k, v in SERIES.items() if k != "end"}
+    stored = Events({e["id"]: e for e in (no_end, SECOND)})
+    plan = cp.plan_update(stored, "work", SECOND["id"], cp.UpdateFields(summary="Later"), "following", BERLIN)
+    body = plan.operations[0].kwargs["body"]
+    assert (body["start"], body["end"]) == (
+        {"dateTime": "2026-03-03T09:00:00+01:00", "timeZone": "Europe/Berlin"},
+        {"dateTime": "2026-03-03T10:00:00+01:00", "timeZone": "Europe/Berlin"},
+    )
+    assert body["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=4"]
+
+
+def test_an_event_without_a_start_or_without_rules_has_no_series_occurrences() -> None:
+    start = datetime(2025, 1, 1, 9, tzinfo=BERLIN)
+    assert cp._series_occurrences(start, [], BERLIN, None) == []
+    assert cp._series_occurrences(None, ["RRULE:FREQ=DAILY"], BERLIN, None) == []
+    assert cp._series_occurrences(start, ["RRULE:FREQ=DAILY;COUNT=2"], BERLIN, None) == [
+        start,
+        datetime(2025, 1, 2, 9, tzinfo=BERLIN),
+    ]
+
+
+def test_only_an_empty_patch_is_nothing_to_change() -> None:
+    target = cp._target(api(), "work", "e1")
+    done = cp._finish(["x"], [Operation("insert", {"calendarId": "work", "body": {}})], [], target)
+    assert [op.method for op in done.operations] == ["insert"]
+
+
+def test_a_scope_read_from_a_request_is_compared_by_value() -> None:
+    """The scope comes from parsed JSON (a new string object, not the literal): "following" still ends
+    the series before the occurrence instead of deleting all of it."""
+    plan = cp.plan_delete(api(), "work", SECOND["id"], "".join(["fol", "lowing"]), BERLIN)  # type: ignore[arg-type]
+    assert [(op.method, op.kwargs["eventId"]) for op in plan.operations] == [("patch", "s1")]
+    assert plan.operations[0].kwargs["body"] == {"recurrence": ["RRULE:FREQ=DAILY;UNTIL=20260303T075959Z"]}
+
+
+def test_an_empty_rule_list_for_a_single_event_is_nothing_to_change() -> None:
+    with pytest.raises(ToolError, match=r"^nothing to change: "):
+        cp.plan_update(api(), "work", "e1", cp.UpdateFields(recurrence=[]), None, BERLIN)
+
+
+def test_the_new_series_of_a_split_keeps_the_series_length() -> None:
+    plan = cp.plan_update(api(), "work", SECOND["id"], cp.UpdateFields(summary="Later"), "following", BERLIN)
+    body = plan.operations[0].kwargs["body"]
+    assert (body["start"]["dateTime"], body["end"]["dateTime"]) == (
+        "2026-03-03T09:00:00+01:00",
+        "2026-03-03T09:30:00+01:00",
+    )
