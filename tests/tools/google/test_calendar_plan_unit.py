@@ -8,6 +8,7 @@ testing). The stand-in answers ``events().get(...).execute()`` from a dict: a un
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -502,3 +503,19 @@ def test_the_new_series_of_a_split_keeps_the_series_length() -> None:
         "2026-03-03T09:00:00+01:00",
         "2026-03-03T09:30:00+01:00",
     )
+
+
+def test_reminders_equal_to_the_old_ones_are_no_change_whatever_object_holds_them() -> None:
+    lines: list[str] = []
+    stored = {"reminders": {"useDefault": False, "overrides": [{"method": "popup", "minutes": 10}]}}
+    asked = json.loads(json.dumps(stored["reminders"]))  # as parsed from a request: equal, not the same
+    body, _ = cp._changes(stored, cp.UpdateFields(reminders=asked), lines)
+    assert (body, lines) == ({}, [])
+
+
+def test_a_single_event_made_recurring_says_how_it_repeats() -> None:
+    plan = cp.plan_update(
+        api(), "work", "e1", cp.UpdateFields(recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"]), None, BERLIN
+    )
+    assert "  Repeats: RRULE:FREQ=WEEKLY;COUNT=3" in plan.lines
+    assert plan.operations[0].kwargs["body"]["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=3"]
