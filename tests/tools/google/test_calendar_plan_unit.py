@@ -142,6 +142,7 @@ def test_instants_are_compared_as_instants_and_dates_as_dates() -> None:
     assert cp._before(nine_berlin, eight_utc) is False
     assert cp._before(date(2026, 3, 1), date(2026, 3, 2)) is True
     assert cp._before(date(2026, 3, 2), date(2026, 3, 2)) is False
+    assert cp._before(date(2026, 3, 3), date(2026, 3, 2)) is False
     assert cp._before(date(2026, 3, 1), nine_berlin) is False
     assert cp._before(nine_berlin, date(2026, 3, 3)) is False
 
