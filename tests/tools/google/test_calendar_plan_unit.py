@@ -522,3 +522,17 @@ def test_a_single_event_made_recurring_says_how_it_repeats() -> None:
     )
     assert "  Repeats: RRULE:FREQ=WEEKLY;COUNT=3" in plan.lines
     assert plan.operations[0].kwargs["body"]["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=3"]
+
+
+def test_finish_takes_a_plan_without_operations() -> None:
+    done = cp._finish(["x"], [], [], cp._target(api(), "work", "e1"))
+    assert (done.lines, done.operations) == (["x", "  Attendees: none (nobody is notified)"], [])
+
+
+def test_scopes_read_from_a_request_pick_the_same_plans_as_the_literals() -> None:
+    """ "this" and "following" parsed from a request (new string objects) are compared by value."""
+    this, following = "".join(["th", "is"]), "".join(["fol", "lowing"])
+    deleted = cp.plan_delete(api(), "work", SECOND["id"], this, BERLIN)  # type: ignore[arg-type]
+    assert [(op.method, op.kwargs["eventId"]) for op in deleted.operations] == [("delete", SECOND["id"])]
+    split = cp.plan_update(api(), "work", SECOND["id"], cp.UpdateFields(summary="Later"), following, BERLIN)  # type: ignore[arg-type]
+    assert [op.method for op in split.operations] == ["insert", "patch"]
