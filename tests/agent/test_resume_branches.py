@@ -20,6 +20,7 @@ from pa_cli.agent.resume import prepare_resume
 from pa_cli.agent.service import AgentService
 from pa_cli.config import load_settings
 from pa_cli.errors import PaError
+from pa_cli.store import Store
 from pa_cli.testing.fake_llm import FakeLLM
 from pa_cli.tools.registry import ToolRegistry
 from tests.agent.scripts import thinking
@@ -268,3 +269,36 @@ async def test_a_direct_tools_run_is_the_whole_turn(service: AgentService, fake_
     assert done.response
     assert _prompt(service) == "Direct."
     assert len(fake_llm.requests) == asked  # no model in a direct run
+
+
+def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
+    """A failed or denied earlier call of the turn comes back as an outcome, not as a tool used."""
+    user = store.users.local_user()
+    session = store.sessions.create(user.id)
+    turn = {"turn_id": "turn-1"}
+    store.messages.add(session.id, "user", "Do three things.", data=turn)
+    for tool, state in (("fs_read", "done"), ("fs_write", "failed"), ("gmail_send", "denied")):
+        store.messages.add(
+            session.id,
+            "tool",
+            f"{tool} {state}",
+            tool_name=tool,
+            data={**turn, "state": state, "ok": state == "done"},
+        )
+    approval = store.approvals.create(
+        user_id=user.id, session_id=session.id, tool=ASKS, arguments={"text": "x"}, preview="x"
+    )
+    store.messages.add(
+        session.id,
+        "tool",
+        "",
+        tool_name=ASKS,
+        data={**turn, "state": "awaiting_approval", "approval_id": approval.id},
+    )
+    plan = prepare_resume(store, approval)
+    assert [(o.tool, o.ok) for o in plan.outcomes] == [
+        ("fs_read", True),
+        ("fs_write", False),
+        ("gmail_send", False),
+    ]
+    assert plan.tools_used == ["fs_read"]
