@@ -275,6 +275,11 @@ def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
     """A failed or denied earlier call of the turn comes back as an outcome, not as a tool used."""
     user = store.users.local_user()
     session = store.sessions.create(user.id)
+    earlier = {"turn_id": "turn-0"}  # an earlier turn of the session: read as history, not as this turn
+    store.messages.add(session.id, "user", "Hello.", data=earlier)
+    store.messages.add(
+        session.id, "tool", "read", tool_name="fs_list", data={**earlier, "state": "done", "ok": True}
+    )
     turn = {"turn_id": "turn-1"}
     store.messages.add(session.id, "user", "Do three things.", data=turn)
     for tool, state in (("fs_read", "done"), ("fs_write", "failed"), ("gmail_send", "denied")):
@@ -296,6 +301,7 @@ def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
         data={**turn, "state": "awaiting_approval", "approval_id": approval.id},
     )
     plan = prepare_resume(store, approval)
+    assert plan.user_message == "Do three things."
     assert [(o.tool, o.ok) for o in plan.outcomes] == [
         ("fs_read", True),
         ("fs_write", False),
