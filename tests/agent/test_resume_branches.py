@@ -92,6 +92,8 @@ async def test_approved_runs_once_audited_with_its_approval_and_the_turn_goes_on
     assert [(m.status, (m.data or {}).get("state"), (m.data or {}).get("ok")) for m in waiting] == [
         ("complete", "done", True)
     ]
+    # A trusted result leaves no taint on the call or the session.
+    assert [("taint" in (m.data or {}), (m.data or {}).get("untrusted")) for m in waiting] == [(False, False)]
 
 
 async def test_denied_never_runs_is_audited_denied_and_the_model_is_told(
@@ -290,6 +292,8 @@ def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
             tool_name=tool,
             data={**turn, "state": state, "ok": state == "done"},
         )
+    # A tool message with no state (as an older pa wrote them) is neither an outcome nor a wait.
+    store.messages.add(session.id, "tool", "old", tool_name="fs_stat", data={**turn, "ok": True})
     approval = store.approvals.create(
         user_id=user.id, session_id=session.id, tool=ASKS, arguments={"text": "x"}, preview="x"
     )
