@@ -292,6 +292,17 @@ def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
             tool_name=tool,
             data={**turn, "state": state, "ok": state == "done"},
         )
+    # Another call of the turn, written before the decided one, still waits for its approval.
+    other = store.approvals.create(
+        user_id=user.id, session_id=session.id, tool=ASKS, arguments={}, preview="o"
+    )
+    store.messages.add(
+        session.id,
+        "tool",
+        "",
+        tool_name=ASKS,
+        data={**turn, "state": "awaiting_approval", "approval_id": other.id},
+    )
     # A tool message with no state (as an older pa wrote them) is neither an outcome nor a wait.
     store.messages.add(session.id, "tool", "old", tool_name="fs_stat", data={**turn, "ok": True})
     approval = store.approvals.create(
@@ -306,6 +317,7 @@ def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
     )
     plan = prepare_resume(store, approval)
     assert plan.user_message == "Do three things."
+    assert plan.still_pending == [other.id]
     assert [(o.tool, o.ok) for o in plan.outcomes] == [
         ("fs_read", True),
         ("fs_write", False),
