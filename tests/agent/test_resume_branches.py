@@ -20,6 +20,7 @@ from pa_cli.agent.resume import prepare_resume
 from pa_cli.agent.service import AgentService
 from pa_cli.config import load_settings
 from pa_cli.errors import PaError
+from pa_cli.store import Store
 from pa_cli.testing.fake_llm import FakeLLM
 from pa_cli.tools.registry import ToolRegistry
 from tests.agent.scripts import thinking
@@ -91,6 +92,8 @@ async def test_approved_runs_once_audited_with_its_approval_and_the_turn_goes_on
     assert [(m.status, (m.data or {}).get("state"), (m.data or {}).get("ok")) for m in waiting] == [
         ("complete", "done", True)
     ]
+    # A trusted result leaves no taint on the call or the session.
+    assert [("taint" in (m.data or {}), (m.data or {}).get("untrusted")) for m in waiting] == [(False, False)]
 
 
 async def test_denied_never_runs_is_audited_denied_and_the_model_is_told(
@@ -268,3 +271,56 @@ async def test_a_direct_tools_run_is_the_whole_turn(service: AgentService, fake_
     assert done.response
     assert _prompt(service) == "Direct."
     assert len(fake_llm.requests) == asked  # no model in a direct run
+
+
+def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
+    """A failed or denied earlier call of the turn comes back as an outcome, not as a tool used."""
+    user = store.users.local_user()
+    session = store.sessions.create(user.id)
+    earlier = {"turn_id": "turn-0"}  # an earlier turn of the session: read as history, not as this turn
+    store.messages.add(session.id, "user", "Hello.", data=earlier)
+    store.messages.add(
+        session.id, "tool", "read", tool_name="fs_list", data={**earlier, "state": "done", "ok": True}
+    )
+    turn = {"turn_id": "turn-1"}
+    store.messages.add(session.id, "user", "Do three things.", data=turn)
+    for tool, state in (("fs_read", "done"), ("fs_write", "failed"), ("gmail_send", "denied")):
+        store.messages.add(
+            session.id,
+            "tool",
+            f"{tool} {state}",
+            tool_name=tool,
+            data={**turn, "state": state, "ok": state == "done"},
+        )
+    # Another call of the turn, written before the decided one, still waits for its approval.
+    other = store.approvals.create(
+        user_id=user.id, session_id=session.id, tool=ASKS, arguments={}, preview="o"
+    )
+    store.messages.add(
+        session.id,
+        "tool",
+        "",
+        tool_name=ASKS,
+        data={**turn, "state": "awaiting_approval", "approval_id": other.id},
+    )
+    # A tool message with no state (as an older pa wrote them) is neither an outcome nor a wait.
+    store.messages.add(session.id, "tool", "old", tool_name="fs_stat", data={**turn, "ok": True})
+    approval = store.approvals.create(
+        user_id=user.id, session_id=session.id, tool=ASKS, arguments={"text": "x"}, preview="x"
+    )
+    store.messages.add(
+        session.id,
+        "tool",
+        "",
+        tool_name=ASKS,
+        data={**turn, "state": "awaiting_approval", "approval_id": approval.id},
+    )
+    plan = prepare_resume(store, approval)
+    assert plan.user_message == "Do three things."
+    assert plan.still_pending == [other.id]
+    assert [(o.tool, o.ok) for o in plan.outcomes] == [
+        ("fs_read", True),
+        ("fs_write", False),
+        ("gmail_send", False),
+    ]
+    assert plan.tools_used == ["fs_read"]

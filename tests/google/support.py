@@ -11,17 +11,20 @@ import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pa_cli.config import Settings, load_settings
-from pa_cli.google.credentials import save_tokens
-from pa_cli.google.scopes import scopes_for
-from pa_cli.secrets import SecretStore, open_secret_store
-from pa_cli.store import Store, open_store
-from pa_cli.testing.fake_google import FakeGoogle
-from pa_cli.tools.base import Tool, ToolContext, ToolResult
+if TYPE_CHECKING:
+    # Imported where used: this module is loaded by tests/google's and tests/tools/google's conftest
+    # for every test there, and the pure unit tests (timeutil, calendar requests) need none of it
+    # (SQLAlchemy, the fake Google server, the secret stores: a second of start-up per pytest run,
+    # paid by every mutant in mutation testing).
+    from pa_cli.config import Settings
+    from pa_cli.secrets import SecretStore
+    from pa_cli.store import Store
+    from pa_cli.testing.fake_google import FakeGoogle
+    from pa_cli.tools.base import Tool, ToolContext, ToolResult
 
 
 @dataclass
@@ -36,17 +39,24 @@ class GoogleRig:
 
     def reload(self, overrides: dict[str, Any] | None = None) -> None:
         """Settings again from the environment (after monkeypatching it)."""
+        from pa_cli.config import load_settings
+
         paths = self.settings.paths
         self.settings = load_settings(overrides)
         assert self.settings.paths == paths
 
     def ctx(self) -> ToolContext:
+        from pa_cli.tools.base import ToolContext
+
         return ToolContext(
             settings=self.settings, store=self.store, user_id=self.user_id, extra={"secrets": self.secrets}
         )
 
     def grant(self, service: str, scopes: list[str] | None = None) -> None:
         """Authorize ``service`` without the browser dance (tokens issued by the fake)."""
+        from pa_cli.google.credentials import save_tokens
+        from pa_cli.google.scopes import scopes_for
+
         wanted = scopes if scopes is not None else scopes_for(self.settings, service)
         issued = self.fake.issue_tokens(wanted)
         assert issued.refresh_token is not None
@@ -77,6 +87,10 @@ class GoogleRig:
 def rig(
     fake_google_env: FakeGoogle, file_secret_store_env: dict[str, str], tmp_path: Path
 ) -> Iterator[GoogleRig]:
+    from pa_cli.config import load_settings
+    from pa_cli.secrets import open_secret_store
+    from pa_cli.store import open_store
+
     settings = load_settings()
     store = open_store(settings)
     secrets = open_secret_store(settings.app_paths)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import queue
 import re
 import shutil
 import statistics
@@ -106,6 +107,27 @@ SAFETY_CORE: dict[str, list[str]] = {
         "tests/server/test_journal.py",
         "tests/server/test_slow_client.py",
     ],
+}
+#: Measured CPU minutes of each module's whole run (all its mutants, README's table): the lanes take the
+#: costliest modules first from one queue, so two lanes end within about one small module of each other
+#: (dealing modules round-robin left one lane with twice the other's work).
+CPU_MINUTES: dict[str, float] = {
+    "pa_cli/store/repositories/audit.py": 11.8,
+    "pa_cli/tools/google/calendar_plan.py": 9.6,
+    "pa_cli/agent/tool_step.py": 7.8,
+    "pa_cli/agent/resume.py": 9.4,
+    "pa_cli/server/auth.py": 7.0,
+    "pa_cli/tools/registry.py": 6.2,
+    "pa_cli/google/oauth.py": 4.5,
+    "pa_cli/store/repositories/approvals.py": 4.6,
+    "pa_cli/google/timeutil.py": 4.0,
+    "pa_cli/server/sse.py": 3.5,
+    "pa_cli/tools/policy.py": 2.2,
+    "pa_cli/server/journal.py": 2.2,
+    "pa_cli/server/oauth_state.py": 1.9,
+    "pa_cli/server/access_log.py": 1.5,
+    "pa_cli/tools/google/calendar_requests.py": 0.6,
+    "pa_cli/secrets/base.py": 0.2,
 }
 PER_MUTANT_TIMEOUT_S = 300
 PER_TEST_TIMEOUT_S = 60
@@ -252,10 +274,29 @@ def check_imports_the_copy(copy: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"error: the copy imports pa_cli from {where}, not from {copy}")
 
 
+#: Only the plugins the safety core's tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the
+#: environment): loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds
+#: per mutant. None of the files in SAFETY_CORE uses a fixture of another plugin; one that did, or an
+#: async test without pytest-asyncio, would fail on the unmutated code, which `_baseline` checks.
+PLUGINS = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
+
+
+def _baseline(module: str, first: str, copy: Path, env: dict[str, str]) -> None:
+    """The module's first test file must pass on the unmutated code, with the runner's plugins.
+
+    Otherwise every mutant would be "killed" by a test that fails anyway (a plugin left out, a fixture
+    missing, a broken test) and the score would be a lie."""
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", *PLUGINS, first]
+    ran = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+    if ran.returncode != 0:
+        raise SystemExit(
+            f"error: {first} fails on the unmutated {module} with the runner's plugins "
+            f"({' '.join(PLUGINS)}), so its mutants cannot be scored:\n{ran.stdout[-2000:]}"
+        )
+
+
 def _config(module: str, tests: list[str], workdir: Path) -> Path:
-    # Only the plugins these tests need (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in the environment):
-    # loading every installed plugin (schemathesis, hypothesis, playwright...) costs seconds per mutant.
-    plugins = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
+    plugins = PLUGINS
     path = workdir / (module.replace("/", "_") + ".toml")
     times = path.with_suffix(".times")
     timed = [sys.executable, "-m", "tests.mutation.timed", str(times), "--"]
@@ -340,6 +381,8 @@ def run_module(
     cosmic = [sys.executable, "-m", "cosmic_ray.cli"]
     subprocess.run([*cosmic, "init", str(config), str(db_path)], cwd=copy, env=env, check=True)
     _skip(db_path, module, copy, changed, score)
+    if not estimate:
+        _baseline(module, tests[0], copy, env)
     remaining = deadline - time.monotonic()
     if estimate:
         # One run of the tests on the unmutated code: the cost of a surviving mutant (the most any
@@ -366,19 +409,27 @@ def run_module(
 
 
 def run_lane(
-    modules: list[str],
+    modules: queue.SimpleQueue[str],
     changed: dict[str, set[int] | None],
     env: dict[str, str],
     deadline: float,
     keep: bool,
     estimate: bool = False,
 ) -> list[ModuleScore]:
-    """Run ``modules`` one after the other in a copy of the repository of their own."""
+    """Take modules from the shared queue until it is empty, in a copy of the repository of its own."""
     copy = Path(tempfile.mkdtemp(prefix="pa-mutation-"))
+    scores: list[ModuleScore] = []
     try:
         copy_repository(copy)
         check_imports_the_copy(copy, env)
-        return [run_module(m, SAFETY_CORE[m], copy, env, changed[m], deadline, estimate) for m in modules]
+        while True:
+            try:
+                module = modules.get_nowait()
+            except queue.Empty:
+                return scores
+            scores.append(
+                run_module(module, SAFETY_CORE[module], copy, env, changed[module], deadline, estimate)
+            )
     finally:
         if keep:
             print(f"mutation: the copy is kept in {copy}")
@@ -427,13 +478,15 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + (args.max_minutes * 60 if args.max_minutes else 10**9)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     env.pop("PYTHONPATH", None)
-    # Lanes of modules, dealt round-robin in SAFETY_CORE's order; each lane mutates its own copy.
-    lanes = [modules[i :: max(1, args.jobs)] for i in range(max(1, args.jobs))]
+    # Each lane mutates its own copy and takes the next module from one queue, costliest first.
+    work: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for module in sorted(modules, key=lambda m: -CPU_MINUTES.get(m, 0.0)):
+        work.put(module)
+    lanes = min(max(1, args.jobs), len(modules))
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
         done = pool.map(
-            lambda lane: run_lane(lane, changed, env, deadline, args.keep, args.estimate),
-            [x for x in lanes if x],
+            lambda _: run_lane(work, changed, env, deadline, args.keep, args.estimate), range(lanes)
         )
         by_module = {score.module: score for lane_scores in done for score in lane_scores}
     scores = [by_module[m] for m in modules]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from tests.mutation.run import _inside, annotation_spans, load_equivalents
+import pytest
+
+from tests.mutation.run import _baseline, _inside, annotation_spans, load_equivalents
 
 SOURCE = """from __future__ import annotations
 
@@ -56,3 +59,13 @@ def test_equivalent_rows_keep_escaped_pipes(tmp_path: Path) -> None:
         "x = a | b",
         "because",
     )
+
+
+def test_a_first_test_file_failing_on_unmutated_code_stops_the_run(tmp_path: Path) -> None:
+    """Else every mutant would count as killed by a test that fails anyway (a plugin left out)."""
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    (tmp_path / "test_passes.py").write_text("def test_one():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    (tmp_path / "test_fails.py").write_text("def test_one():\n    assert 1 + 1 == 3\n", encoding="utf-8")
+    _baseline("pa_cli/a.py", "test_passes.py", tmp_path, env)
+    with pytest.raises(SystemExit, match=r"^error: test_fails.py fails on the unmutated pa_cli/a.py with"):
+        _baseline("pa_cli/a.py", "test_fails.py", tmp_path, env)

@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pa_cli.config import Settings, load_settings
-from pa_cli.tools.base import ToolContext
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported in the fixtures that use them: the pure unit tests need neither
+    from pa_cli.config import Settings
     from pa_cli.store import Store
+    from pa_cli.tools.base import ToolContext
 
 PLUGIN_SOURCE = Path(__file__).parent / "plugin_pkg"
 PLUGIN_MODULE = "pa_word_count"
@@ -116,12 +115,16 @@ def extra_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 @pytest.fixture
 def settings(pa_home: Path) -> Settings:
+    from pa_cli.config import load_settings
+
     return load_settings()
 
 
 @pytest.fixture
 def ctx(settings: Settings, store: Store) -> ToolContext:
     """A tool context for the local user in a fresh chat session, on the real store."""
+    from pa_cli.tools.base import ToolContext
+
     user = store.users.local_user()
     session = store.sessions.create(user.id)
     return ToolContext(settings=settings, store=store, user_id=user.id, session_id=session.id, frontend="cli")

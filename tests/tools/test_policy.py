@@ -60,3 +60,12 @@ def test_draft_only_mode_hides_gmail_send_only() -> None:
     assert hidden_reason("gmail_send", settings) == "gmail.mode = draft_only"
     assert hidden_reason("gmail_draft", settings) is None
     assert hidden_reason("gmail_send", load_settings()) is None
+
+
+def test_memory_disabled_hides_the_memory_tools_only() -> None:
+    off = load_settings({"memory.enabled": False})
+    assert [hidden_reason(name, off) for name in ("memory_save", "memory_search", "memory_forget")] == [
+        "memory.enabled = false"
+    ] * 3
+    assert hidden_reason("fs_read", off) is None
+    assert hidden_reason("memory_save", load_settings()) is None

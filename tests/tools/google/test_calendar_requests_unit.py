@@ -8,6 +8,7 @@ googleapiclient's real HttpError (the module's first guard under mutation testin
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httplib2
@@ -113,6 +114,8 @@ def test_a_frozen_plan_is_plain_json_and_comes_back_the_same() -> None:
         "calendar_id": "work",
     }
     assert CalendarPlan.from_frozen(frozen) == original
+    # As it comes back from storage: parsed JSON, whose strings are new objects, not the literals.
+    assert CalendarPlan.from_frozen(json.loads(json.dumps(frozen))) == original
 
 
 def test_a_frozen_plan_without_etags_or_calendar_reads_as_none_and_primary() -> None:
@@ -190,7 +193,9 @@ def test_a_write_refused_as_stale_by_google_is_changed_since() -> None:
     assert [method for method, _, _ in api.sent] == ["get", "patch"]  # the insert after it never runs
 
 
-def test_another_error_while_writing_is_not_hidden() -> None:
-    api = FakeCalendar(events={"ev1": {"etag": "e1"}}, answers={"patch": http_error(403)})
-    with pytest.raises(HttpError):
+@pytest.mark.parametrize("status", [403, 500, 503])  # below and above 412: only 412 means "stale"
+def test_another_error_while_writing_is_not_hidden(status: int) -> None:
+    api = FakeCalendar(events={"ev1": {"etag": "e1"}}, answers={"patch": http_error(status)})
+    with pytest.raises(HttpError) as caught:
         execute_plan(api, plan())
+    assert caught.value.resp.status == status
