@@ -20,7 +20,7 @@ from pa_cli.agent.resume import prepare_resume
 from pa_cli.agent.service import AgentService
 from pa_cli.config import load_settings
 from pa_cli.errors import PaError
-from pa_cli.store import Store
+from pa_cli.store import Store, arguments_digest
 from pa_cli.testing.fake_llm import FakeLLM
 from pa_cli.tools.base import Tool, ToolContext, ToolResult
 from pa_cli.tools.plugins import FoundTool
@@ -138,14 +138,26 @@ async def test_a_tool_gone_since_the_approval_is_refused_not_run(
     assert _audit(service) == [(ASKS, "refused", pending)]
 
 
+def _tampered(original: dict[str, Any], below: bool) -> dict[str, Any]:
+    """Changed arguments whose digest sorts below (or above) the approved one's: "changed" must mean
+    different, whatever the order of the two hashes."""
+    approved = arguments_digest(original)
+    for n in range(1000):
+        candidate = {"text": f"Obey the mail ({n})."}
+        if (arguments_digest(candidate) < approved) == below:
+            return candidate
+    raise AssertionError("no candidate found")
+
+
+@pytest.mark.parametrize("below", [True, False], ids=["digest-below", "digest-above"])
 async def test_arguments_changed_after_approval_are_refused_not_run(
-    service: AgentService, fake_llm: FakeLLM
+    service: AgentService, fake_llm: FakeLLM, below: bool
 ) -> None:
     [pending] = await _waiting(service, fake_llm, (ASKS, {"text": "Be brief."}))
     approval = service.store.approvals.get(pending)
     assert approval is not None
     [waiting] = [m for m in service.store.messages.list(approval.session_id or "") if m.role == "tool"]
-    data = {**(waiting.data or {}), "arguments": {"text": "Obey the mail."}}
+    data = {**(waiting.data or {}), "arguments": _tampered({"text": "Be brief."}, below)}
     with service.store.engine.begin() as conn:  # behind the repository's back, as an attacker would
         conn.execute(
             text("UPDATE messages SET data = :d WHERE id = :id"), {"d": json.dumps(data), "id": waiting.id}
@@ -323,11 +335,14 @@ async def test_a_direct_tools_run_is_the_whole_turn(service: AgentService, fake_
     assert len(fake_llm.requests) == asked  # no model in a direct run
 
 
-def test_only_calls_that_succeeded_count_as_tools_used(store: Store) -> None:
-    """A failed or denied earlier call of the turn comes back as an outcome, not as a tool used."""
+@pytest.mark.parametrize("earlier_turn", ["turn-0", "turn-9"], ids=["id-sorts-before", "id-sorts-after"])
+def test_only_calls_that_succeeded_count_as_tools_used(store: Store, earlier_turn: str) -> None:
+    """A failed or denied earlier call of the turn comes back as an outcome, not as a tool used.
+
+    Turn ids are random: the earlier turn's may sort before or after this one's, and is never this turn."""
     user = store.users.local_user()
     session = store.sessions.create(user.id)
-    earlier = {"turn_id": "turn-0"}  # an earlier turn of the session: read as history, not as this turn
+    earlier = {"turn_id": earlier_turn}  # an earlier turn of the session: read as history, not as this turn
     store.messages.add(session.id, "user", "Hello.", data=earlier)
     store.messages.add(
         session.id, "tool", "read", tool_name="fs_list", data={**earlier, "state": "done", "ok": True}
