@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 
 import pytest
 
 from pa_cli.server.journal import EventJournal, JournalClosed
 from pa_cli.store import Store
+from pa_cli.store.engine import sqlite_file
 
 
 def _session(store: Store) -> str:
@@ -115,3 +118,30 @@ async def test_an_event_queued_during_a_failed_write_is_still_stored(
         await journal.close()
     assert [(e.id, e.data["text"]) for e in store.events.after(sid, "t", 0)] == [(event_id, "kept")]
     assert calls == [1, 1]
+
+
+async def test_close_waits_for_the_write_under_way(store: Store) -> None:
+    """The server closes its store after the journal: a write still running then would hit a closed
+    store (or be cut off when the process exits). close() returns only once that write has ended."""
+    sid = _session(store)
+    journal = EventJournal(store)
+    path = sqlite_file(store.engine.url)
+    assert path is not None
+    other_writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other_writer.execute("BEGIN IMMEDIATE")  # the journal's write waits for this lock
+
+    def let_go() -> None:
+        other_writer.execute("COMMIT")
+        other_writer.close()
+
+    submitted = journal.submit(sid, "t", "token", {"text": "in flight"})
+    await asyncio.sleep(0.3)  # the writer thread is inside its write, waiting for the lock
+    releaser = threading.Timer(0.5, let_go)  # another process ends its transaction, a little later
+    releaser.start()
+    try:
+        await journal.close()
+        # The write ended before close() returned: its row is there.
+        assert [e.data for e in store.events.after(sid, "t", 0)] == [{"text": "in flight"}]
+    finally:
+        releaser.join()
+    assert submitted.done()
