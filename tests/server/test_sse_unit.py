@@ -151,6 +151,26 @@ async def test_replay_polls_every_fifth_of_a_second_until_the_limit(
     assert len(calls) == polls
 
 
+async def test_after_events_the_idle_count_starts_again_from_zero(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One event follows, then nothing: the same two empty polls of a 0.2 s limit as from the start
+    (not more: a count reset below zero would keep a dead turn's client waiting longer)."""
+    sid = _session(store)
+    ids = _store_events(store, sid, "t", "token", "token")
+    calls: list[int] = []
+    after = store.events.after
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return after(*args)
+
+    monkeypatch.setattr(store.events, "after", counting)
+    got = await _all(sse.replay(store, sid, "t", ids[0], "token", Follower(), idle_limit=0.2))
+    assert [g[1] for g in got] == ["token", "error"]
+    assert len(calls) == 3  # the poll that found the event, then two empty ones
+
+
 async def test_events_arriving_reset_the_idle_count(store: Store) -> None:
     sid = _session(store)
     first = store.events.append(sid, "t", "token", {"n": 0})
