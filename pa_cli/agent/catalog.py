@@ -66,13 +66,11 @@ def _light_grants(settings: Settings) -> dict[str, frozenset[str]] | None:
     from pa_cli.store.light import LightReader
     from pa_cli.store.migrate import head_revision
 
-    reader = LightReader.open(settings.database_url, head_revision())
-    if reader is None:
+    opened = LightReader.open_local(settings.database_url, head_revision())
+    if opened is None:
         return None
+    reader, user_id = opened
     try:
-        user_id = reader.local_user_id()
-        if user_id is None:
-            return None
         return reader.scopes_by_service(user_id, PROVIDER)
     except (sqlite3.Error, ValueError):  # locked out, a schema surprise, a JSON column not JSON
         return None

@@ -97,13 +97,11 @@ def read_early_turn(settings: Settings, message: str, *, continue_last: bool) ->
     from pa_cli.store.light import LightReader
     from pa_cli.store.migrate import head_revision
 
-    reader = LightReader.open(settings.database_url, head_revision())
-    if reader is None:
+    opened = LightReader.open_local(settings.database_url, head_revision())
+    if opened is None:
         return None
+    reader, user_id = opened
     try:
-        user_id = reader.local_user_id()
-        if user_id is None:
-            return None
         existing = reader.latest_session_id(user_id) if continue_last else None
         config = reader.agent_config(user_id)
         grants = reader.scopes_by_service(user_id, PROVIDER)

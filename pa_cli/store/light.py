@@ -109,6 +109,18 @@ class LightReader:
             return None
         return reader if [r[0] for r in rows] == [head_revision] else None
 
+    @classmethod
+    def open_local(cls, database_url: str, head_revision: str | None) -> tuple[LightReader, int] | None:
+        """The reader and the CLI's user id, or None when either is not there (see ``open``)."""
+        reader = cls.open(database_url, head_revision)
+        if reader is None:
+            return None
+        try:
+            user_id = reader.local_user_id()
+        except sqlite3.Error:  # locked out, a schema surprise
+            return None
+        return None if user_id is None else (reader, user_id)
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         with closing(sqlite3.connect(self._uri, uri=True, timeout=self.busy_timeout)) as conn:
