@@ -9,6 +9,10 @@ import threading
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["ask"]:  # before anything else loads: the model's wait starts now
+        from pa_cli.agent.request_ahead import start
+
+        start(sys.argv[1:])
     from pa_cli.cli.app import run
 
     try:

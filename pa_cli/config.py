@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from pa_cli.config_keys import ENV_KEYS
+from pa_cli.config_keys import ENV_KEYS, PROVIDER_KEY_ENV
 from pa_cli.errors import ConfigError
 from pa_cli.paths import AppPaths, app_paths
 
@@ -28,11 +28,6 @@ DEFAULT_MODELS: dict[str, str] = {
     "anthropic": "claude-sonnet-4-5",
     "ollama": "llama3.1",
     "openai-generic": "default",
-}
-PROVIDER_KEY_ENV: dict[str, str] = {
-    "gemini": "GEMINI_API_KEY",
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
 }
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pa_cli.config import (
-    PROVIDER_KEY_ENV,
     SECRET_KEYS,
     Settings,
     _deep_merge,
@@ -26,7 +25,7 @@ from pa_cli.config import (
     read_config_file,
     settings_as_dict,
 )
-from pa_cli.config_keys import ENV_KEYS
+from pa_cli.config_keys import ENV_KEYS, PROVIDER_KEY_ENV
 from pa_cli.errors import ConfigError
 from pa_cli.fileio import atomic_write_text
 from pa_cli.paths import AppPaths

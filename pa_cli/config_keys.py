@@ -61,3 +61,11 @@ ENV_KEYS: Final = {
     "PA_SERVER_PORT": "server.port",
     "PA_ROUTINES_TICK_SECONDS": "routines.tick_seconds",
 }
+
+
+#: The provider's own API-key variable, read when PA_LLM_API_KEY is not set.
+PROVIDER_KEY_ENV: Final[dict[str, str]] = {
+    "gemini": "GEMINI_API_KEY",
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+}

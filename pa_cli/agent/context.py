@@ -167,12 +167,14 @@ def turn_plan(state: TurnState) -> list[dict[str, Any]]:
 
 def build_turn_context(state: TurnState) -> TurnContext:
     from pa_cli.agent.llm import TurnContext
+    from pa_cli.agent.request_ahead import take_started_at
 
     zone = user_timezone(state.settings)
+    started = take_started_at()  # the clock the request sent ahead was filled with, if any
     return TurnContext(
         skills=turn_skills(state),
         system_prompt=state.system_prompt,
-        now=datetime.now(zone),
+        now=started.astimezone(zone) if started is not None else datetime.now(zone),
         timezone=zone.key,
         tools=turn_tool_specs(state),
         history=state.history,

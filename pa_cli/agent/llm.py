@@ -29,6 +29,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from pa_cli.agent import request_ahead
 from pa_cli.agent.llm_answer import RESTARTED, AnswerStream, Delta, length_note
 from pa_cli.agent.llm_faults import (
     RETRY_BASE,
@@ -116,6 +117,7 @@ class AssistantLLM:
     ) -> None:
         """``key_problem`` says why ``api_key`` is None (see ``llm_keys.lookup_api_key``)."""
         self.spec: ClientSpec = client_spec(settings, api_key, key_problem)
+        self._settings = settings
         self.on_wait = on_wait
         self.max_retries = settings.llm.max_retries
         self.retry_base_delay = retry_base_delay
@@ -353,6 +355,33 @@ class AssistantLLM:
                     await self.on_wait(fault.what, delay)
                 await self._sleep(delay)
 
+    async def _keep_for_ahead(
+        self, function: str, arguments: dict[str, Any], options: dict[str, Any], rendered: Rendered
+    ) -> None:
+        """Keep this request's template so that the next `pa ask` can send it ahead (request_ahead)."""
+        baml = load_baml()
+
+        async def render(turn: Any) -> tuple[str, str, dict[str, str], bytes]:
+            again = Rendered.from_baml(
+                await getattr(baml.b.stream_request, function)(
+                    **{**arguments, "turn": turn}, baml_options=options
+                )
+            )
+            return again.method, again.url, again.headers, again.body
+
+        real = (rendered.method, rendered.url, rendered.headers, rendered.body)
+        try:
+            await request_ahead.capture(
+                self._settings,
+                function,
+                arguments.get("turn"),
+                self.spec.options.get("api_key"),
+                real,
+                render,
+            )
+        except Exception as exc:  # a cache for speed: a failure here must not cost the answer
+            log.debug("keeping the request's template failed: %s", type(exc).__name__)
+
     async def _attempt(
         self,
         start: Callable[[dict[str, Any], str | None], Call],
@@ -374,6 +403,7 @@ class AssistantLLM:
             )
         except errors.BamlInvalidArgumentError:
             raise LLMError("config", f"the {self.spec.provider} client is misconfigured") from None
+        ahead = request_ahead.adopt(function, rendered.method, rendered.url, rendered.headers, rendered.body)
         parse_partial = getattr(baml.b.parse_stream, function)
         parse = getattr(baml.b.parse, function)
 
@@ -394,7 +424,7 @@ class AssistantLLM:
         reply = Reply()
         try:
             reply = await send_watched(
-                rendered, self.spec, self.timeouts, show if on_partial is not None else None
+                rendered, self.spec, self.timeouts, show if on_partial is not None else None, ahead=ahead
             )
         finally:  # counted even when it failed; None when the server sent no usage: unknown, not zero
             self.usage.add(Usage(input_tokens=reply.input_tokens, output_tokens=reply.output_tokens, calls=1))
@@ -404,6 +434,8 @@ class AssistantLLM:
             )
         if not reply.finished:
             raise Transient("unavailable", "the stream ended before the reply was complete")
+        if request_ahead.state().static_key is not None:
+            await self._keep_for_ahead(function, arguments, options, rendered)
         if reply.finish_reason in LENGTH_FINISH_REASONS.get(self.spec.provider, ()):
             raise CutByLength()
         text = reply.text

@@ -21,7 +21,7 @@ import os
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ from pa_cli.agent.llm_sse import MalformedStream, Reply, SSEDecoder, apply_event
 
 if TYPE_CHECKING:
     import httpcore
+
+    from pa_cli.agent.ahead_http import AheadExchange
 
 #: Partial replies are parsed at most this often (the newest text wins).
 PARTIAL_EVERY_SECONDS = 0.05
@@ -131,14 +133,20 @@ async def exchange(
     idle_timeout: float,
     on_life: Callable[[], None],
     on_text: Callable[[str], Awaitable[None]] | None = None,
+    ahead: AheadExchange | None = None,
 ) -> Reply:
     """Send ``request`` and read the streamed reply to its end.
+
+    ``ahead`` is the same request already sent by ``request_ahead`` (checked equal by the caller):
+    its reply is read instead of sending ``request`` again, with the same errors and timeouts.
 
     ``on_life`` is called for every piece of the body (keep-alive comments too); ``on_text``
     gets the reply's whole text so far, at most every ``PARTIAL_EVERY_SECONDS``. Raises
     ``HttpStatus``, ``NoConnection``, ``ConnectTimedOut``, ``StreamBroken``, ``Stalled`` or
     ``MalformedStream``; a reply without its end marker comes back with ``finished`` False.
     """
+    if ahead is not None:
+        return await _adopt(ahead, provider, idle_timeout, on_life, on_text)
     import httpcore
 
     sys.audit("pa.llm.request_sent")  # for import-order checks (tests/cli/import_probe.py)
@@ -170,6 +178,73 @@ async def exchange(
         httpcore.WriteTimeout,
     ) as exc:
         raise StreamBroken(type(exc).__name__) from None
+
+
+class _AheadResponse:
+    """An ``AheadExchange``'s reply read on this event loop, shaped like httpcore's response."""
+
+    def __init__(self, ahead: AheadExchange) -> None:
+        self._ahead = ahead
+        self._ready = asyncio.Event()
+        self._items: list[object] = []
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads any more
+                loop.call_soon_threadsafe(self._ready.set)
+
+        ahead.attach(wake)
+
+    async def next(self) -> object:
+        while not self._items:
+            self._ready.clear()  # before taking: a piece arriving after the take sets it again
+            self._items.extend(self._ahead.take())
+            if not self._items:
+                await self._ready.wait()
+        return self._items.pop(0)
+
+    async def aiter_stream(self) -> AsyncIterator[bytes]:
+        from pa_cli.agent.ahead_http import End, Failed
+
+        while True:
+            item = await self.next()
+            if isinstance(item, End):
+                return
+            if isinstance(item, Failed):
+                raise StreamBroken(item.detail)
+            if isinstance(item, bytes):
+                yield item
+
+
+async def _adopt(
+    ahead: AheadExchange,
+    provider: str,
+    idle_timeout: float,
+    on_life: Callable[[], None],
+    on_text: Callable[[str], Awaitable[None]] | None,
+) -> Reply:
+    """Read the reply of a request ``request_ahead`` sent before this loop existed."""
+    from pa_cli.agent.ahead_http import Failed, Head
+
+    response = _AheadResponse(ahead)
+    try:
+        first = await response.next()
+        if isinstance(first, Failed):
+            if first.kind == "connect_timeout":
+                raise ConnectTimedOut()
+            if first.kind == "no_connection":
+                raise NoConnection(first.detail)
+            raise StreamBroken(first.detail)
+        if not isinstance(first, Head):
+            raise StreamBroken("no response")
+        if first.status >= 400:
+            with contextlib.suppress(StreamBroken):
+                await _read_bounded(response)
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in first.headers}
+            raise HttpStatus(first.status, headers)
+        return await _read_stream(response, provider, idle_timeout, on_life, on_text)
+    finally:
+        ahead.abort()  # read to its end, failed or abandoned: the connection is not reused
 
 
 async def _read_bounded(response: Any) -> bytes:

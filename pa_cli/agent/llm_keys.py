@@ -34,7 +34,7 @@ def lookup_api_key(settings: Settings) -> KeyLookup:
     provider = settings.llm.provider
     if provider in KEYLESS_PROVIDERS:
         return KeyLookup()
-    from pa_cli.config import PROVIDER_KEY_ENV
+    from pa_cli.config_keys import PROVIDER_KEY_ENV
     from pa_cli.errors import SecretStoreError
     from pa_cli.secrets import open_secret_store
 

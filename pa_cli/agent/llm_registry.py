@@ -100,7 +100,7 @@ def client_spec(
 ) -> ClientSpec:
     """``key_problem`` (from ``llm_keys.lookup_api_key``) says why there is no key, if it knows."""
     from pa_cli.agent.llm_keys import missing_key_error
-    from pa_cli.config import PROVIDER_KEY_ENV
+    from pa_cli.config_keys import PROVIDER_KEY_ENV
 
     llm = settings.llm
     provider = llm.provider

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent.llm_faults import Transient, classify_http, retry_after_seconds
 from pa_cli.agent.llm_http import (
@@ -34,6 +34,9 @@ from pa_cli.agent.llm_wait import (
     unreachable_error,
 )
 
+if TYPE_CHECKING:
+    from pa_cli.agent.ahead_http import AheadExchange
+
 
 class _TaskAbort:
     """What ``StreamWatch`` calls to abort a request: cancels the task that sends and reads it."""
@@ -50,8 +53,12 @@ async def send_watched(
     spec: ClientSpec,
     timeouts: Timeouts,
     on_text: Callable[[str], Awaitable[None]] | None,
+    ahead: AheadExchange | None = None,
 ) -> Reply:
-    """Send and read one request, under the first-byte watch; every failure becomes a fault to handle."""
+    """Send and read one request, under the first-byte watch; every failure becomes a fault to handle.
+
+    With ``ahead`` (the same request, sent before the event loop existed), its reply is read instead;
+    the watch then counts from now, not from when it was sent."""
 
     def life() -> None:
         watch.tick()
@@ -64,6 +71,7 @@ async def send_watched(
             idle_timeout=timeouts.idle,
             on_life=life,
             on_text=on_text,
+            ahead=ahead,
         )
     )
     # Counts from the request; any byte of the body is life (keep-alive comments too).

@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pa_cli.agent.llm_schema import schema_text
 from pa_cli.agent.llm_signature import short_description, signature
 from pa_cli.agent.llm_types import ToolSpec, TurnContext
+from pa_cli.agent.prompt_text import (
+    MAX_HISTORY_TOOL_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_TOOL_RESULT_CHARS,
+    attached_text,
+    clip,
+    describe_now,
+    neutralize,
+    user_message_text,
+)
 
-MAX_TOOL_RESULT_CHARS = 24_000
-MAX_HISTORY_TOOL_CHARS = 6_000
-MAX_MESSAGE_CHARS = 32_000
-MAX_ATTACHED_CHARS = 48_000
-
-_TAGS = re.compile(r"<(/?)(data|user|assistant)\b", re.IGNORECASE)
-
-
-def neutralize(text: str) -> str:
-    """Make ``<data>``, ``<user>`` and ``<assistant>`` look-alikes harmless (``&lt;user>``)."""
-    return _TAGS.sub(r"&lt;\1\2", text)
-
-
-def clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n[... {len(text) - limit} more characters not shown]"
-
-
-def local_time(now: datetime, timezone: str) -> datetime:
-    try:
-        return now.astimezone(ZoneInfo(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return now
-
-
-def describe_now(now: datetime, timezone: str) -> tuple[str, str]:
-    """("Tuesday 24 November 2026, 09:30", "2026-11-24T09:30:00+01:00") in the user's zone."""
-    local = local_time(now, timezone)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M}", local.isoformat(timespec="seconds")
+__all__ = ["clip", "describe_now", "extract_json", "neutralize", "tool_info", "turn_input"]
 
 
 def _arguments_text(arguments: dict[str, Any]) -> str:
@@ -103,10 +82,8 @@ def turn_input(
         skills=[types.SkillInfo(name=name, description=text) for name, text in ctx.skills],
         history=history,
         plan=plan,
-        user_message=neutralize(clip(ctx.user_message, MAX_MESSAGE_CHARS)),
-        attached_context=(
-            neutralize(clip(ctx.attached_context, MAX_ATTACHED_CHARS)) if ctx.attached_context else None
-        ),
+        user_message=user_message_text(ctx.user_message),
+        attached_context=attached_text(ctx.attached_context) if ctx.attached_context else None,
         tool_outcomes=outcomes,
         feedback=feedback,
         memories=[

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pa_cli.cli import runtime
 from pa_cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_WAITING, UsageError
+from pa_cli.piped_stdin import MAX_STDIN_CONTEXT, read_piped_stdin
 
 if TYPE_CHECKING:
     from pa_cli.agent.events import Event
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from pa_cli.agent.state import ApprovalRequest, Approver
     from pa_cli.cli.render import TurnPrinter
 
-MAX_STDIN_CONTEXT = 1_000_000
 #: 128 + SIGTERM, as shells report a process ended by it.
 EXIT_TERMINATED = 143
 #: Error codes a person fixes by authorizing or supplying a credential: exit code 3.
@@ -25,9 +25,9 @@ _CREDENTIAL_CODES = frozenset({"authorization_needed", "auth", "no_api_key", "se
 
 
 def _read_piped_stdin() -> str | None:
-    if sys.stdin is None or sys.stdin.isatty():
+    data = read_piped_stdin()
+    if data is None:
         return None
-    data = sys.stdin.read(MAX_STDIN_CONTEXT + 1)
     if len(data) > MAX_STDIN_CONTEXT:
         raise UsageError(f"piped input is larger than {MAX_STDIN_CONTEXT // 1_000_000} MB")
     return data if data.strip() else None

@@ -153,7 +153,7 @@ def check_secrets(ctx: Context) -> Check:
 def check_llm(ctx: Context) -> Check:
     from pa_cli.agent.llm_keys import KEYLESS_PROVIDERS, lookup_api_key
     from pa_cli.agent.llm_registry import client_spec
-    from pa_cli.config import PROVIDER_KEY_ENV
+    from pa_cli.config_keys import PROVIDER_KEY_ENV
 
     settings = ctx.settings
     llm = settings.llm

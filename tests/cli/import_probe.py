@@ -1,20 +1,30 @@
 """Run `pa` with an audit hook that writes, in order, the first import of each watched package and
-every LLM request handed to BAML (the ``pa.llm.request_sent`` audit event).
+every LLM request written (the ``pa.llm.request_sent`` audit event: ``request``), and the request sent
+ahead before pa loads, as it is tried (``pa.llm.request_ahead``: ``ahead``).
 
 Usage: ``python tests/cli/import_probe.py OUT_FILE pa-arguments...``. One line per event in OUT_FILE,
-``import NAME`` or ``request``, written when the process exits. An audit hook sees the imports of
+``import NAME``, ``request`` or ``ahead``, written when the process exits. An audit hook sees the imports of
 every thread as they happen, so the file gives their true order, not a guess from ``sys.modules``.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import runpy
 import subprocess
 import sys
 from pathlib import Path
 
-WATCHED = ("sqlalchemy", "sqlmodel", "alembic", "textual", "fastapi", "googleapiclient")
+WATCHED = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "textual",
+    "fastapi",
+    "googleapiclient",
+    *tuple(name for name in os.environ.get("IMPORT_PROBE_ALSO", "").split(",") if name),
+)
 
 
 def main() -> None:
@@ -28,6 +38,8 @@ def main() -> None:
                 events.append(f"import {name}")
         elif event == "pa.llm.request_sent":
             events.append("request")
+        elif event == "pa.llm.request_ahead":
+            events.append("ahead")
 
     def write() -> None:
         with open(out_file, "w", encoding="utf-8") as handle:
