@@ -69,3 +69,7 @@ PROVIDER_KEY_ENV: Final[dict[str, str]] = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
 }
+#: Where ``pa config set-secret llm.api_key`` keeps the key in the secret store.
+KEYRING_NAME: Final = "llm.api_key"
+#: Providers that work without a key (a local server).
+KEYLESS_PROVIDERS: Final = frozenset({"ollama", "openai-generic"})

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pa_cli.agent.llm_types import LLMError
+from pa_cli.config_keys import KEYLESS_PROVIDERS, KEYRING_NAME
 
 if TYPE_CHECKING:
     from pa_cli.config import Settings
 
-KEYRING_NAME = "llm.api_key"
-#: Providers that work without a key (a local server).
-KEYLESS_PROVIDERS = frozenset({"ollama", "openai-generic"})
+__all__ = ["KEYLESS_PROVIDERS", "KEYRING_NAME", "KeyLookup", "lookup_api_key", "resolve_api_key"]
 PASSPHRASE_ENV = "PA_KEYRING_PASSPHRASE"
 
 

@@ -205,8 +205,7 @@ def db_key(reader: LightReader, user_id: int) -> str:
 def early_key(provider: str, env: Mapping[str, str], paths: AppPaths) -> tuple[bool, str | None]:
     """(found, key) as ``llm_keys.lookup_api_key`` finds it, without a prompt: (False, None) when it
     cannot be had that way (a locked store, nothing stored)."""
-    from pa_cli.agent.llm_keys import KEYLESS_PROVIDERS, KEYRING_NAME
-    from pa_cli.config_keys import PROVIDER_KEY_ENV
+    from pa_cli.config_keys import KEYLESS_PROVIDERS, KEYRING_NAME, PROVIDER_KEY_ENV
 
     variable = PROVIDER_KEY_ENV.get(provider)
     key = env.get("PA_LLM_API_KEY") or (env.get(variable) if variable else None)
