@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pa_cli.agent import request_ahead
+from pa_cli.agent.baml_load import load_baml
 from pa_cli.agent.llm_answer import RESTARTED, AnswerStream, Delta, length_note
 from pa_cli.agent.llm_faults import (
     RETRY_BASE,
@@ -85,20 +86,6 @@ Sleep = Callable[[float], Awaitable[None]]
 Call = tuple[str, dict[str, Any]]
 #: Told before each retry sleep: the reason (one short phrase) and the seconds until the next attempt.
 OnWait = Callable[[str, float], Awaitable[None]]
-
-
-def load_baml() -> Any:
-    """Import the generated client with BAML's logging off (unless PA_DEBUG=1)."""
-    debug = os.environ.get("PA_DEBUG") == "1"
-    if not debug:
-        os.environ["BAML_LOG"] = "off"  # read when baml_py loads
-    from baml_py.logging import set_log_level
-
-    from pa_cli import baml_client
-
-    if not debug:
-        set_log_level("OFF")  # in case baml_py was loaded before
-    return baml_client
 
 
 class AssistantLLM:
