@@ -236,3 +236,18 @@ def test_a_cache_others_can_write_is_not_used(llm: FakeLLM, pa: PaRunner, tmp_pa
     result, events = _probed(pa, tmp_path, "hello")
     assert result.returncode == 0 and "ahead" not in events
     assert stat.S_IMODE(os.stat(_cache(pa)).st_mode) == 0o600, "rewritten as the user's own"
+
+
+def test_a_request_sent_ahead_that_is_refused_is_retried_as_usual(
+    llm: FakeLLM, pa: PaRunner, tmp_path: Path
+) -> None:
+    """HTTP 429 with Retry-After on the request sent ahead: read as a refusal, waited for, asked again."""
+    llm.reply_text(thinking("warm"))
+    assert pa("ask", "warm up").returncode == 0
+    llm.fail(429, retry_after=0.2)
+    llm.reply_text(thinking("second time lucky"))
+    result, events = _probed(pa, tmp_path, "ping")
+    assert events[0] == "ahead" and _sent_ahead(events)
+    assert result.returncode == 0 and result.stdout.strip() == "second time lucky", result.stderr
+    assert len(llm.requests) == 3
+    assert llm.requests[1].prompt_text == llm.requests[2].prompt_text, "the retry asks the same question"

@@ -171,13 +171,26 @@ def test_a_slow_model_prints_nothing_extra_on_pipes(fake_llm: FakeLLM, pa: PaRun
     assert result.stderr == ""
 
 
-def test_sigterm_keeps_the_partial_answer_like_ctrl_c(fake_llm: FakeLLM, pa: PaRunner, pa_home: Path) -> None:
+@pytest.mark.parametrize("sent_ahead", [False, True], ids=["rendered-first", "sent-ahead"])
+def test_sigterm_keeps_the_partial_answer_like_ctrl_c(
+    fake_llm: FakeLLM, pa: PaRunner, pa_home: Path, sent_ahead: bool
+) -> None:
     words = " ".join(f"w{i:03d}" for i in range(300))
-    fake_llm.script(Reply(text=thinking(words), chunk_size=8, delay_between_chunks_ms=100))
     env = pa.env(**fake_llm.env(), PA_HOME=str(pa_home), PA_SECRET_BACKEND="file")
     env["PA_KEYRING_PASSPHRASE"] = "test-passphrase"
+    if sent_ahead:  # an earlier question keeps the template: this one's request goes out before pa loads
+        fake_llm.reply_text(thinking("warm"))
+        assert (
+            subprocess.run(
+                [sys.executable, "-m", "pa_cli", "ask", "warm up"], env=env, capture_output=True, check=False
+            ).returncode
+            == 0
+        )
+        assert (pa_home / "cache" / "request-ahead.json").is_file()
+    fake_llm.script(Reply(text=thinking(words), chunk_size=8, delay_between_chunks_ms=100))
+    events = pa_home / "events.txt"  # the import probe records whether the request was sent ahead
     process = subprocess.Popen(
-        [sys.executable, "-m", "pa_cli", "ask", "count"],
+        [sys.executable, str(Path(__file__).with_name("import_probe.py")), str(events), "ask", "count"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -198,6 +211,8 @@ def test_sigterm_keeps_the_partial_answer_like_ctrl_c(fake_llm: FakeLLM, pa: PaR
     assert process.returncode == 143
     assert b"terminated" in err
     assert b"w299" not in received + out  # it really stopped mid-answer
+    assert len(fake_llm.requests) == (2 if sent_ahead else 1)  # the one sent ahead was the one read
+    assert ("ahead" in events.read_text().split()) == sent_ahead
 
     sessions = json.loads(pa("history", "list", "--json", env=env).stdout)
     shown = pa("history", "show", sessions[0]["id"], env=env)
