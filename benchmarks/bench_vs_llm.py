@@ -10,7 +10,9 @@ spread (lowest and highest round median). Peak RSS comes from wait4(), the call 
 
 Targets (issue 17), each printed as "met" or "MISSED (cause)":
 - `pa ask` against the zero-latency model: at most 0.5x `llm`'s time;
-- what pa adds to a model with 800 ms to its first byte (pa's time minus 800 ms): at most 100 ms;
+- what pa adds to a model with 800 ms to its first byte (pa's time minus 800 ms): at most 100 ms
+  (a warm-up question first keeps the template `pa ask` sends ahead from, as on any later day; the
+  first question of a configuration, without one, is reported beside it);
 - `pa ask` peak RSS: at most 60 MB;
 - `pa --help`: at most 0.15x `llm --help`.
 
@@ -38,7 +40,8 @@ ROUNDS = 3
 RUNS_PER_ROUND = 5
 SLOW_FIRST_BYTE_MS = 800
 ANSWER = "pong, and a few more words so that the answer streams in several chunks"
-LLM_KEY = "llm-bench-key"  # tells the fake which client asked (pa's prompts are BAML's JSON contract)
+LLM_KEY = "llm-bench-key"
+PA_KEY = "pa-bench-key"  # tells the fake which client asked (pa's prompts are BAML's JSON contract)
 
 
 @dataclass
@@ -85,7 +88,7 @@ def _pa_command() -> list[str]:
 
 def _envs(fake: FakeLLM, home: Path) -> tuple[dict[str, str], dict[str, str]]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PA_", "LLM_", "OPENAI_"))}
-    pa_env = {**base, "PA_HOME": str(home / "pa"), **fake.env("openai-generic")}
+    pa_env = {**base, "PA_HOME": str(home / "pa"), **fake.env("openai-generic", api_key=PA_KEY)}
     llm_home = home / "llm"
     llm_home.mkdir()
     (llm_home / "extra-openai-models.yaml").write_text(
@@ -136,12 +139,13 @@ def run() -> dict[str, object]:
     pa = _pa_command()
     delay_ms = 0.0
 
+    pa_requests = [0]
+
     def respond(request: Any) -> Reply:
-        text = (
-            ANSWER
-            if request.api_key == LLM_KEY
-            else json.dumps({"thought": "", "tool_calls": [], "answer": ANSWER})
-        )
+        if request.api_key != PA_KEY:  # llm: plain text
+            return Reply(text=ANSWER, chunk_size=12, delay_before_ms=delay_ms)
+        pa_requests[0] += 1
+        text = json.dumps({"thought": "", "tool_calls": [], "answer": ANSWER})  # pa's prompts ask for JSON
         return Reply(text=text, chunk_size=12, delay_before_ms=delay_ms)
 
     result: dict[str, Any] = {"load_before": os.getloadavg()}
@@ -157,6 +161,7 @@ def run() -> dict[str, object]:
             "ratio_per_round": _ratio_per_round(help_rounds["pa"], help_rounds["llm"]),
         }
         for delay_ms in (0.0, float(SLOW_FIRST_BYTE_MS)):
+            pa_requests[0] = 0
             rounds = _interleaved(
                 {"pa": ([*pa, "ask", "ping"], pa_env), "llm": ([llm_exe, "-m", "fake", "ping"], llm_env)}
             )
@@ -164,7 +169,16 @@ def run() -> dict[str, object]:
                 "pa ask": _figure(rounds["pa"]),
                 "llm": _figure(rounds["llm"]),
                 "ratio_per_round": _ratio_per_round(rounds["pa"], rounds["llm"]),
+                # 1.0: every question was one request (a request sent ahead and not adopted makes two)
+                "pa_requests_per_question": pa_requests[0] / (ROUNDS * RUNS_PER_ROUND),
             }
+        # The first question of a configuration has no template yet: its request waits for BAML.
+        cache = Path(pa_env["PA_HOME"]) / "cache" / "request-ahead.json"
+        cold: list[Timed] = []
+        for _ in range(RUNS_PER_ROUND):
+            cache.unlink(missing_ok=True)
+            cold.append(_run([*pa, "ask", "ping"], pa_env))
+        result["first_question_800_ms"] = _figure([cold])
     result["load_after"] = os.getloadavg()
     _print(result)
     return result
@@ -181,8 +195,14 @@ def _print(result: dict[str, Any]) -> None:
             f"   {key.replace('_', ' ')}: pa ask {pa['median_ms']} ms (round medians {pa['round_medians_ms']}, "
             f"spread {pa['spread_ms']}), llm {llm['median_ms']} ms (round medians {llm['round_medians_ms']}, "
             f"spread {llm['spread_ms']}); ratio per round {figures['ratio_per_round']}; "
-            f"CPU pa {pa['cpu_median_ms']} ms, llm {llm['cpu_median_ms']} ms"
+            f"CPU pa {pa['cpu_median_ms']} ms, llm {llm['cpu_median_ms']} ms; "
+            f"pa's requests per question {figures['pa_requests_per_question']:.2f}"
         )
+    first = result["first_question_800_ms"]
+    print(
+        f"   the first question of a configuration (no template yet, {SLOW_FIRST_BYTE_MS} ms first byte): "
+        f"pa ask {first['median_ms']} ms, {first['median_ms'] - SLOW_FIRST_BYTE_MS:.0f} ms added (reported, not a target)"
+    )
     fast, slow = result["first_byte_0_ms"], result[f"first_byte_{SLOW_FIRST_BYTE_MS}_ms"]
     help_ = result["help"]
     ratio = statistics.median(fast["ratio_per_round"])
@@ -203,8 +223,8 @@ def _print(result: dict[str, Any]) -> None:
         f"(and {overlap:.0f} ms more than against the zero-latency model): "
         + _verdict(
             added <= 100,
-            "the request is rendered by BAML from the settings and the tool catalog, so everything they"
-            " need is imported before it goes out",
+            "Python's start and the standard library the request sent ahead needs (http.client, sqlite3,"
+            " json) before it goes out; the reply's last parse, the answer's write and the exit after it",
         )
     )
     print(

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,9 +53,8 @@ class _Ahead:
     shape: str | None = None
     #: The environment and files the cache was keyed on, for ``capture`` (None: nothing to write).
     static_key: str | None = None
-    #: Why nothing was sent ahead (for PA_DEBUG and tests): None when sent.
+    #: Why nothing was sent ahead: None when it was.
     skipped: str | None = "not started"
-    notes: list[str] = field(default_factory=list)
 
 
 _state = _Ahead()
@@ -239,26 +238,8 @@ def adopt(function: str, method: str, url: str, headers: dict[str, str], body: b
     if exchange is None:
         return None
     if function == THINKING and same_request(exchange.request, method, url, headers, body):
-        _state.notes.append("adopted")
         return exchange
     exchange.abort()
-    if os.environ.get("PA_AHEAD_DUMP"):
-        Path(os.environ["PA_AHEAD_DUMP"]).write_text(
-            repr(
-                (
-                    exchange.request.method,
-                    exchange.request.url,
-                    exchange.request.headers,
-                    exchange.request.body,
-                    "\n",
-                    method,
-                    url,
-                    headers,
-                    body,
-                )
-            )
-        )
-    _state.notes.append("not adopted: the rendering differs")
     if function == THINKING and _state.shape is not None:
         _drop_template(_state.shape)
     return None
