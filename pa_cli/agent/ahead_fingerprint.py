@@ -1,8 +1,8 @@
 """What a cached request ahead was rendered under, reduced to one key (stdlib only, a few stats).
 
 The rendering depends on pa's own code and prompts, the settings (config file and ``PA_*``
-variables), the time zone, the user's skills and the installed plugins (anything added to the
-Python path). The key covers those; the stored configuration (system prompt, enabled tools, Google
+variables), the time zone, the user's skills, the MCP servers' tool lists and the installed plugins
+(anything added to the Python path). The key covers those; the stored configuration (system prompt, enabled tools, Google
 grants) is keyed separately (``request_ahead.db_key``). Secret variables count by presence only:
 the key is never part of what is cached. A change the key misses still cannot change an answer
 (``request_ahead.adopt`` compares the whole request); it costs a request thrown away.
@@ -59,12 +59,13 @@ def _environment(env: Mapping[str, str]) -> list[list[str]]:
     return chosen
 
 
-def _skills(directory: Path) -> list[Any]:
+def _listing(directory: Path, inside: str | None = None) -> list[Any]:
+    """Each entry's name and stat (of ``entry/inside`` when given)."""
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return []
-    return [[entry.name, _stat(Path(entry.path) / "SKILL.md")] for entry in entries]
+    return [[e.name, _stat(Path(e.path) / inside if inside else Path(e.path))] for e in entries]
 
 
 def _time_zone() -> list[str | None]:
@@ -82,7 +83,8 @@ def static_key(env: Mapping[str, str], paths: AppPaths) -> str:
         "env": _environment(env),
         "config": _read(paths.config_file),
         "zone": _time_zone(),
-        "skills": _skills(paths.skills_dir),
+        "skills": _listing(paths.skills_dir, "SKILL.md"),
+        "mcp tools": _listing(paths.cache_dir / "mcp"),  # the MCP servers' tool lists, as last fetched
         # Installing or removing a plugin changes its site directory; the script's own directory
         # (sys.path[0]: the current one for `python -m`) is left out, so a cwd change costs nothing.
         "plugins": [[entry, _stat(Path(entry))] for entry in sys.path[1:] if entry],
