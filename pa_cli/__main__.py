@@ -9,16 +9,27 @@ import threading
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["ask"]:  # before anything else loads: the model's wait starts now
-        from pa_cli.agent.request_ahead import start
-
-        start(sys.argv[1:])
+    if sys.argv[1:2] == ["ask"]:
+        _ask_without_typer()
     from pa_cli.cli.app import run
 
     try:
         run()
     except SystemExit as exc:
         exit_now(exc.code)
+
+
+def _ask_without_typer() -> None:
+    """`pa ask`'s plain forms: the request goes out before anything else loads, and Typer never does."""
+    from pa_cli.cli import ask_fast
+
+    ask = ask_fast.parse(sys.argv[1:])
+    if ask is None:
+        return
+    from pa_cli.agent.request_ahead import start
+
+    start(ask.text)  # the model's wait starts now
+    exit_now(ask_fast.run(ask, sys.argv[1:]))
 
 
 def exit_now(code: object) -> None:

@@ -9,7 +9,7 @@ turn as always: ``adopt`` hands over the request in flight only if it is byte fo
 rendered; otherwise it is closed, its template dropped, and BAML's request is sent as before. A
 wrong template costs one request thrown away, never a different answer.
 
-Only a new conversation (no ``-c``/``--session``) with plain options is sent ahead, only when the
+Only a new conversation (no ``-c``/``--session``) with plain options (``cli.ask_fast``) is sent ahead, only when the
 cache was written for exactly this configuration (``ahead_fingerprint``), and never under PA_DEBUG,
 a proxy or with a key that only a prompt could unlock. After a turn that was not sent ahead,
 ``capture`` renders the template for the next one.
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 CACHE_FILE = "request-ahead.json"
 FORMAT = 1
-#: `pa ask` options that leave the request as it is.
-_PLAIN_OPTIONS = frozenset({"--json", "--no-stream", "--yes", "-y"})
 THINKING = "PersonalAssistantThinking"
 
 
@@ -75,12 +73,13 @@ def reset() -> None:
 # ---------------------------------------------------------------------------------------- start
 
 
-def start(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
-    """Send `pa ask`'s request ahead when ``argv`` and the cache allow it; never raises."""
+def start(text: str, env: Mapping[str, str] | None = None) -> None:
+    """Send the request of `pa ask TEXT` (plain options only: ``cli.ask_fast``) ahead when the cache
+    allows it; "" when the question comes from piped stdin. Never raises."""
     reset()
     environ = os.environ if env is None else env
     try:
-        _state.skipped = _start(list(argv), environ)
+        _state.skipped = _start(text, environ)
     except Exception as exc:  # an optimisation only: any surprise leaves pa ask as it was
         _state.skipped = f"failed: {type(exc).__name__}"
         if _state.exchange is not None:
@@ -88,7 +87,7 @@ def start(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
             _state.exchange = None
 
 
-def _start(argv: list[str], env: Mapping[str, str]) -> str | None:
+def _start(text: str, env: Mapping[str, str]) -> str | None:
     from pa_cli.agent.ahead_fingerprint import static_key
     from pa_cli.paths import app_paths
 
@@ -96,9 +95,6 @@ def _start(argv: list[str], env: Mapping[str, str]) -> str | None:
         return "PA_DEBUG"
     if any(name.lower().endswith("_proxy") for name in env):
         return "a proxy is set"
-    text = _plain_ask(argv)
-    if text is None:
-        return "not a plain `pa ask`"
     from pa_cli.piped_stdin import MAX_STDIN_CONTEXT, read_and_keep
 
     piped = read_and_keep()
@@ -115,16 +111,6 @@ def _start(argv: list[str], env: Mapping[str, str]) -> str | None:
     if cache is None or cache.get("static") != _state.static_key:
         return "no cache for this configuration"
     return _send(cache, paths, env, text, attached)
-
-
-def _plain_ask(argv: list[str]) -> str | None:
-    """The message of ``pa ask [MESSAGE] [plain options]``; None for anything else."""
-    if not argv or argv[0] != "ask":
-        return None
-    words = [a for a in argv[1:] if a not in _PLAIN_OPTIONS]
-    if any(a.startswith("-") for a in words) or len(words) > 1:
-        return None
-    return words[0] if words else ""
 
 
 def _send(

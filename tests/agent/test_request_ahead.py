@@ -1,7 +1,7 @@
-"""Which `pa ask` invocations are sent ahead, and that a cache that cannot be used never breaks pa ask.
+"""What is not sent ahead says why, and a cache that cannot be used never breaks pa ask.
 
-In process: ``request_ahead.start`` decides from argv, the environment and the cache file, and never
-raises. The end-to-end behaviour (a request sent ahead, adopted or thrown away) is in
+In process: ``request_ahead.start`` decides from the environment and the cache file, and never
+raises (which argv are plain enough to be sent ahead is tests/cli/test_ask_fast.py). The end-to-end behaviour (a request sent ahead, adopted or thrown away) is in
 tests/cli/test_ask_ahead.py.
 """
 
@@ -13,30 +13,7 @@ import pytest
 
 from pa_cli import piped_stdin
 from pa_cli.agent import request_ahead
-from pa_cli.agent.request_ahead import _plain_ask, shape_of
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["ask", "hi there"], "hi there"),
-        (["ask", "--json", "hi"], "hi"),
-        (["ask", "hi", "-y", "--no-stream"], "hi"),
-        (["ask", "--yes"], ""),
-        (["ask"], ""),
-        (["ask", "-c", "hi"], None),
-        (["ask", "--continue", "hi"], None),
-        (["ask", "--session", "abc", "hi"], None),
-        (["ask", "-s", "abc", "hi"], None),
-        (["ask", "--help"], None),
-        (["ask", "one", "two"], None),
-        (["ask", "--", "-5 degrees?"], None),
-        (["chat"], None),
-        ([], None),
-    ],
-)
-def test_only_a_new_question_with_plain_options_is_sent_ahead(argv: list[str], message: str | None) -> None:
-    assert _plain_ask(argv) == message
+from pa_cli.agent.request_ahead import shape_of
 
 
 def test_shapes_name_the_values_a_turn_has() -> None:
@@ -65,7 +42,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     ],
 )
 def test_what_is_not_sent_ahead_says_why(home: Path, extra: dict[str, str], reason: str) -> None:
-    request_ahead.start(["ask", "hi"], _env(home, **extra))
+    request_ahead.start("hi", _env(home, **extra))
     assert request_ahead.state().skipped == reason
     assert request_ahead.state().exchange is None
 
@@ -85,7 +62,7 @@ def test_a_cache_file_that_cannot_be_used_is_ignored(home: Path, content: str) -
     cache.parent.mkdir(parents=True)
     cache.write_text(content)
     cache.chmod(0o600)
-    request_ahead.start(["ask", "hi"], _env(home))
+    request_ahead.start("hi", _env(home))
     assert request_ahead.state().skipped == "no cache for this configuration"
 
 
@@ -101,7 +78,7 @@ def test_a_cache_that_matches_but_is_broken_inside_never_raises(home: Path) -> N
     for inside in ['"database": "/nowhere/pa.db", "head": "0009"', '"database": 7']:
         cache.write_text(f'{{"format": 1, "static": "{key}", "templates": {{"m": 5}}, {inside}}}')
         cache.chmod(0o600)
-        request_ahead.start(["ask", "hi"], env)
+        request_ahead.start("hi", env)
         skipped = request_ahead.state().skipped
         assert skipped is not None and skipped != "no cache for this configuration", skipped
         assert request_ahead.state().exchange is None
