@@ -99,7 +99,7 @@ class ChatApp(App[None]):
                 yield Conversation(id="conversation")
                 yield PlanPanel()
                 yield PromptInput(id="prompt")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # all our keys fit at 80 columns; Ctrl+P still opens it
 
     @property
     def conversation(self) -> Conversation:
