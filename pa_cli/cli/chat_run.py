@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,29 +18,40 @@ def run_chat(session: str | None) -> None:
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("`pa chat` needs a terminal; use `pa ask` in scripts and pipes")
-    # Settings, the store, the tool registry and the flow open on a thread once the first screen is
-    # drawn (pydantic and the ORM are not needed for it); their errors are shown on that screen.
-    opening = ServiceOpening(_open_service)
-    session_id = None
-    if session:  # a bad id is still a usage error before the screen opens
-        from pa_cli.history import History
-
-        opening.start()
-        service = opening.result()
-        session_id = History(service.store, service.store.users.local_user().id).resolve(session).id
-
-    from pa_cli.tui.app import ChatApp
-
+    # Textual's import and first layout make some 120 collections of the cyclic garbage collector
+    # (tens of ms, for objects that all live on); it resumes once the first frame is drawn.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        ChatApp(opening, session_id=session_id).run()
+        # Settings, the store, the tool registry and the flow open on a thread once the first screen
+        # is drawn (pydantic and the ORM are not needed for it); their errors are shown on that screen.
+        opening = ServiceOpening(partial(_open_service, resume_collector=collecting))
+        session_id = None
+        if session:  # a bad id is still a usage error before the screen opens
+            from pa_cli.history import History
+
+            opening.start()
+            service = opening.result()
+            session_id = History(service.store, service.store.users.local_user().id).resolve(session).id
+
+        from pa_cli.tui.app import ChatApp
+
+        try:
+            ChatApp(opening, session_id=session_id).run()
+        finally:
+            opening.settle()
     finally:
-        opening.settle()
+        if collecting:
+            gc.enable()
     problem = opening.future.exception() if opening.failed else None
     if problem is not None:  # said on the screen; said again once it is gone, with the command's exit code
         raise problem
 
 
-def _open_service() -> AgentService:
+def _open_service(*, resume_collector: bool) -> AgentService:
+    """Runs once the first frame is drawn (or earlier, for ``--session``)."""
+    if resume_collector:
+        gc.enable()
     from pa_cli.agent.service import AgentService
     from pa_cli.cli import runtime
 

@@ -222,3 +222,22 @@ def test_a_pa_error_is_rendered_alike(pa: PaRunner) -> None:
     code, screen = fast
     assert code == 2  # a ConfigError is a usage error
     assert "error: " in screen and "not valid TOML" in screen and "Traceback" not in screen
+
+
+def test_the_collector_resumes_as_the_service_opens() -> None:
+    """`pa chat` pauses the garbage collector for its first frame; the opening, after it, resumes it."""
+    import gc
+
+    from pa_cli.cli.chat_run import _open_service
+
+    gc.disable()
+    try:
+        service = _open_service(resume_collector=True)
+        assert gc.isenabled()
+        service.store.close()
+        gc.disable()
+        service = _open_service(resume_collector=False)  # it was off before pa chat: left off
+        assert not gc.isenabled()
+        service.store.close()
+    finally:
+        gc.enable()

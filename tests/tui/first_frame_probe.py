@@ -4,13 +4,15 @@ Usage: ``python tests/tui/first_frame_probe.py OUT_FILE pa-arguments...`` (in a 
 The first frame is when the thread that opens the service starts: ``ChatApp`` starts it with
 ``call_after_refresh``, once its first screen is drawn (``threading.Thread.start`` is wrapped to see
 it; Python 3.11 has no audit event for a thread's start). ``sys.modules`` is read then and at exit,
-so imports through ``importlib`` (which raise no audit event) count too. OUT_FILE gets two lines,
-``frame: names...`` and ``exit: names...``, written when the process exits.
+so imports through ``importlib`` (which raise no audit event) count too. OUT_FILE gets
+``frame: names...``, ``exit: names...`` and whether the garbage collector was on at each
+(``frame-gc: on|off``, ``exit-gc: on|off``), written when the process exits.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import runpy
 import sys
 import threading
@@ -48,10 +50,12 @@ def main() -> None:
     def start_and_mark(thread: threading.Thread) -> None:
         if thread.name == OPENING_THREAD:
             lines.append(f"frame: {_loaded()}")
+            lines.append(f"frame-gc: {'on' if gc.isenabled() else 'off'}")
         start(thread)
 
     def write() -> None:
         lines.append(f"exit: {_loaded()}")
+        lines.append(f"exit-gc: {'on' if gc.isenabled() else 'off'}")
         with open(out_file, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
 

@@ -115,7 +115,7 @@ def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sen
 
 
 @pytest.mark.slow
-def test_only_textual_is_loaded_before_the_first_frame_and_typer_never(
+def test_only_textual_is_loaded_before_the_first_frame_typer_never_and_no_collection(
     tmux: Tmux, pa_home: Path, tmp_path: Path
 ) -> None:
     """The real `python -m pa_cli chat` under an audit hook (first_frame_probe.py), in a terminal."""
@@ -136,6 +136,8 @@ def test_only_textual_is_loaded_before_the_first_frame_and_typer_never(
     ):
         assert opened_later in loaded, said  # the service did open, after the frame
     assert not {"typer", "click", "pa_cli.cli.app"} & set(loaded), said
+    # The garbage collector waits through Textual's import and first layout, and resumes after them.
+    assert (said["frame-gc"].strip(), said["exit-gc"].strip()) == ("off", "on"), said
 
 
 @pytest.mark.slow
