@@ -36,6 +36,15 @@ async def test_an_empty_box_is_as_tall_as_its_wrapped_placeholder_and_one_line_o
         await pilot.pause()
         assert prompt.content_size.height == 2
 
+        prompt.sent = ["hello"]  # Up recalls a sent message into the empty box, Down leaves it empty again
+        prompt.focus()
+        await pilot.press("up")
+        await pilot.pause()
+        assert (prompt.text, prompt.content_size.height) == ("hello", 1)
+        await pilot.press("down")
+        await pilot.pause()
+        assert (prompt.text, prompt.content_size.height) == ("", 2)
+
 
 async def test_at_80_columns_the_placeholder_takes_one_line(make_app: MakeApp) -> None:
     app = make_app()
