@@ -15,6 +15,7 @@ import sys
 
 import pytest
 
+from pa_cli import __version__
 from pa_cli.cli.chat_fast import ChatArgs, parse
 from pa_cli.paths import app_paths
 from pa_cli.testing.fake_llm import FakeLLM
@@ -161,7 +162,7 @@ def test_each_plain_form_without_a_terminal_fails_alike_and_skips_typer(
         (["chat", "-s"], "Option '-s' requires an argument."),
         (["chat", "--session"], "Option '--session' requires an argument."),
         (["chat", "extra"], "Got unexpected extra argument(s) (extra)"),
-        (["--version", "chat"], "pa 0.1.0"),
+        (["--version", "chat"], f"pa {__version__}"),
     ],
 )
 def test_help_and_bad_options_still_get_typers_answer(pa: PaRunner, args: list[str], says: str) -> None:
