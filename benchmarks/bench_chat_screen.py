@@ -80,8 +80,8 @@ def run() -> dict[str, object]:
     verdict = (
         "met"
         if ok
-        else "MISSED (before the first paint: Python and Typer (whose parameter coercion imports pydantic), "
-        "Textual's import (~130 ms) and first layout; the store, tools and agent open after it)"
+        else "MISSED (before the first paint: Python's start, Textual's import (~130 ms on a quiet machine) "
+        "and its first layout and render; Typer and pydantic are skipped, the store, tools and agent open after it)"
     )
     print(
         f"   pa chat first screen: median {median:.0f} ms (round medians {[round(m) for m in medians]}, "

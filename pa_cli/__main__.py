@@ -11,6 +11,10 @@ import threading
 def main() -> None:
     if sys.argv[1:2] == ["ask"]:
         _ask_without_typer()
+    from pa_cli.cli.chat_fast import run_if_chat  # `pa chat` without Typer: its first screen sooner
+
+    if (chat_exit := run_if_chat()) is not None:
+        exit_now(chat_exit)
     from pa_cli.cli.app import run
 
     try:

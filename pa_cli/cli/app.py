@@ -79,10 +79,6 @@ app.command("undo")(outbox_cmd.undo)
 app.add_typer(outbox_cmd.app, name="outbox")
 
 
-def _debug_enabled(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("PA_DEBUG") == "1"
-
-
 def _routine_notice(args: list[str]) -> None:
     """One stderr line about unread routine results, on a TTY, for a command (not help or version)."""
     if not args or not sys.stderr.isatty() or {"--help", "-h", "--version"} & set(args):
@@ -100,7 +96,7 @@ def run(argv: list[str] | None = None) -> None:
     """Run the CLI; render user errors as one line on stderr with the contract's exit codes."""
     from typer._click.exceptions import ClickException  # Typer vendors Click; its errors are these
 
-    from pa_cli.errors import EXIT_FAILURE, PaError
+    from pa_cli.cli.failure import report
 
     args = sys.argv[1:] if argv is None else argv
     _routine_notice(args)
@@ -115,23 +111,6 @@ def run(argv: list[str] | None = None) -> None:
     except typer.Abort:
         sys.stderr.write("\naborted\n")
         code = 130
-    except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted\n")
-        code = 130
-    except PaError as exc:
-        if _debug_enabled(args):
-            import traceback
-
-            traceback.print_exc()
-        sys.stderr.write(f"error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
-        code = exc.exit_code
-    except Exception as exc:
-        if _debug_enabled(args):
-            raise
-        sys.stderr.write(
-            f"error: unexpected failure ({type(exc).__name__}); run again with --debug for details\n"
-        )
-        code = EXIT_FAILURE
+    except (KeyboardInterrupt, Exception) as exc:  # said as `pa chat`'s Typer-free path says it
+        code = report(exc, args)
     sys.exit(code if isinstance(code, int) else 0)

@@ -13,7 +13,6 @@ command's own code (``ask_run.run_ask``), its failures are rendered by the funct
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 
 _FLAGS = frozenset({"--json", "--no-stream", "--yes", "-y"})
@@ -48,8 +47,9 @@ def run(ask: AskArgs, args: list[str]) -> int:
     """Run ``pa ask`` as its Typer command would, and return its exit code."""
     from pa_cli.cli.ask_run import run_ask
     from pa_cli.cli.failure import report
+    from pa_cli.routines.notice import print_unread_line
 
-    _routine_notice()
+    print_unread_line()
     try:
         return run_ask(
             ask.text or None,
@@ -61,14 +61,3 @@ def run(ask: AskArgs, args: list[str]) -> int:
         )
     except (KeyboardInterrupt, Exception) as exc:
         return report(exc, args)
-
-
-def _routine_notice() -> None:
-    """The line ``app.run`` prints before a command on a TTY (its other conditions never hold here)."""
-    if not sys.stderr.isatty():
-        return
-    from pa_cli.routines.notice import unread_line
-
-    line = unread_line()
-    if line:
-        sys.stderr.write(line + "\n")

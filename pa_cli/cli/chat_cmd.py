@@ -1,15 +1,16 @@
-"""`pa chat`: the Textual chat TUI (Textual is imported only when the command runs)."""
+"""`pa chat`: the Textual chat TUI (Textual is imported only when the command runs).
+
+The work is in ``chat_run``; ``pa chat`` usually reaches it without Typer (``chat_fast``), and
+comes here for its help, its completion and anything ``chat_fast`` leaves to Typer.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from pa_cli.cli.completion import complete_session_ids
-
-if TYPE_CHECKING:
-    from pa_cli.agent.service import AgentService
 
 
 def chat(
@@ -24,37 +25,6 @@ def chat(
     ] = None,
 ) -> None:
     """Open the chat TUI."""
-    import sys
+    from pa_cli.cli.chat_run import run_chat
 
-    from pa_cli.agent.opening import ServiceOpening
-    from pa_cli.errors import UsageError
-
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("`pa chat` needs a terminal; use `pa ask` in scripts and pipes")
-    # Settings, the store, the tool registry and the flow open on a thread once the first screen is
-    # drawn (pydantic and the ORM are not needed for it); their errors are shown on that screen.
-    opening = ServiceOpening(_open_service)
-    session_id = None
-    if session:  # a bad id is still a usage error before the screen opens
-        from pa_cli.history import History
-
-        opening.start()
-        service = opening.result()
-        session_id = History(service.store, service.store.users.local_user().id).resolve(session).id
-
-    from pa_cli.tui.app import ChatApp
-
-    try:
-        ChatApp(opening, session_id=session_id).run()
-    finally:
-        opening.settle()
-    problem = opening.future.exception() if opening.failed else None
-    if problem is not None:  # said on the screen; said again once it is gone, with the command's exit code
-        raise problem
-
-
-def _open_service() -> AgentService:
-    from pa_cli.agent.service import AgentService
-    from pa_cli.cli import runtime
-
-    return AgentService.open(runtime.load())
+    run_chat(session)

@@ -15,22 +15,32 @@ from pathlib import Path
 
 
 def _database_file() -> Path | None:
-    import tomllib
-
     from pa_cli.paths import app_paths
     from pa_cli.store.light import sqlite_path_of
 
     paths = app_paths()
-    url = os.environ.get("PA_DATABASE_URL")
-    if not url:
-        try:
-            with paths.config_file.open("rb") as fh:
-                url = tomllib.load(fh).get("database", {}).get("url")
-        except (OSError, tomllib.TOMLDecodeError, AttributeError):
-            url = None
+    url = os.environ.get("PA_DATABASE_URL") or _configured_url(paths.config_file)
     if not url:
         return paths.database_file
     return sqlite_path_of(url)
+
+
+def _configured_url(config_file: Path) -> str | None:
+    """``database.url`` from the config file. A file that never says "database" has none: it is not
+    parsed (importing tomllib compiles its regular expressions, ~10 ms before `pa chat`'s first frame)."""
+    try:
+        raw = config_file.read_bytes()
+    except OSError:
+        return None
+    if b"database" not in raw:
+        return None
+    import tomllib
+
+    try:
+        url = tomllib.loads(raw.decode()).get("database", {}).get("url")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
+        return None
+    return url if isinstance(url, str) else None
 
 
 def unread_line() -> str | None:
@@ -50,3 +60,15 @@ def unread_line() -> str | None:
 
     noun = "result needs" if count == 1 else "results need"
     return f"pa: {count} routine {noun} you ({clean_line(names)[:80]}): `pa routine show NAME`"
+
+
+def print_unread_line() -> None:
+    """The line ``app.run`` prints before a command on a TTY: for the commands that skip Typer
+    (``cli.ask_fast``, ``cli.chat_fast``), whose arguments never hold its other conditions."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return
+    line = unread_line()
+    if line:
+        sys.stderr.write(line + "\n")

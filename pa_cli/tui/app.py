@@ -99,7 +99,7 @@ class ChatApp(App[None]):
                 yield Conversation(id="conversation")
                 yield PlanPanel()
                 yield PromptInput(id="prompt")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # all our keys fit at 80 columns; Ctrl+P still opens it
 
     @property
     def conversation(self) -> Conversation:
@@ -155,6 +155,9 @@ class ChatApp(App[None]):
         return self.opening.failed and exc is self.opening.future.exception()
 
     async def on_unmount(self) -> None:
+        # Quit before the first refresh's callback: the sessions reader waits for the opening (and
+        # Python's exit for it), so it starts now; `pa chat` then waits for it, as for any opening.
+        self.opening.start()
         if self.turn is not None:
             self.turn.stop()
         await asyncio.to_thread(self._agent.close)

@@ -1,5 +1,6 @@
 """`pa chat` draws its prompt before the store is open; what is typed meanwhile waits, and an
-unusable database still says why, on the screen, in a real terminal (tmux)."""
+unusable database still says why, on the screen, in a real terminal (tmux). Before that first frame
+only Textual is loaded (no Typer, pydantic or ORM), and at 80x24 it shows all of itself."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 
 from pa_cli.paths import app_paths
 from pa_cli.testing.fake_llm import FakeLLM, Reply
-from tests.fixtures.tmux import Tmux
+from pa_cli.tui.widgets.prompt import PLACEHOLDER
+from tests.fixtures.tmux import TYPER_ONLY, Tmux
 from tests.tui.conftest import thinking
 
+PROBE = Path(__file__).with_name("first_frame_probe.py")
+NEW_SESSION = "New session. Type a message, or /help for keys and commands."
 #: Long enough for the old order (store first, then the screen) to show that it waits on the lock.
 PROMPT_WITHIN_S = 20.0
 
@@ -77,11 +81,15 @@ def _database_from_a_newer_pa() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("launcher", [("-m", "pa_cli"), TYPER_ONLY], ids=["fast-path", "typer"])
 def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sent(
-    tmux: Tmux, fake_llm: FakeLLM, pa_home: Path
+    tmux: Tmux, fake_llm: FakeLLM, pa_home: Path, launcher: tuple[str, ...]
 ) -> None:
+    """Both ways in: `python -m pa_cli chat` (past Typer) and Typer's own `chat` command."""
     _database_from_a_newer_pa()
-    tmux.start_pa(pa_home, 99, ["chat"], env=fake_llm.env(model="fake"), show_exit=True)  # 99: no sidebar
+    tmux.start_pa(
+        pa_home, 99, ["chat"], env=fake_llm.env(model="fake"), show_exit=True, launcher=launcher
+    )  # 99: no sidebar
 
     screen = tmux.wait_for(lambda screen: "Message pa" in screen and "newer pa" in screen)
     text = " ".join(screen.split())
@@ -104,3 +112,49 @@ def test_an_unusable_database_shows_its_error_on_screen_and_a_message_is_not_sen
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
             ("9999_from_the_future",)
         ]
+
+
+@pytest.mark.slow
+def test_only_textual_is_loaded_before_the_first_frame_typer_never_and_no_collection(
+    tmux: Tmux, pa_home: Path, tmp_path: Path
+) -> None:
+    """The real `python -m pa_cli chat` under an audit hook (first_frame_probe.py), in a terminal."""
+    events_file = tmp_path / "events.txt"
+    tmux.start_pa(pa_home, 80, ["chat"], height=24, launcher=(str(PROBE), str(events_file)))
+    tmux.wait_for(lambda screen: "Message pa" in screen)
+    tmux.quit()  # pa waits for the opening under way before it exits: its imports are all recorded
+
+    said = dict(line.split(":", 1) for line in events_file.read_text(encoding="utf-8").splitlines())
+    assert said["frame"].split() == ["textual"], said  # no Typer, pydantic, ORM, Markdown parser, screens
+    loaded = said["exit"].split()
+    for opened_later in (
+        "pydantic",
+        "pa_cli.config",
+        "sqlalchemy",
+        "pa_cli.store.store",
+        "pa_cli.agent.service",
+    ):
+        assert opened_later in loaded, said  # the service did open, after the frame
+    assert not {"typer", "click", "pa_cli.cli.app"} & set(loaded), said
+    # The garbage collector waits through Textual's import and first layout, and resumes after them.
+    assert (said["frame-gc"].strip(), said["exit-gc"].strip()) == ("off", "on"), said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (100, 30)], ids=["80x24", "100x30-sidebar"])
+def test_the_first_screen_shows_the_whole_prompt_and_every_key_nothing_cut(
+    tmux: Tmux, pa_home: Path, width: int, height: int
+) -> None:
+    tmux.start_pa(pa_home, width, ["chat"], height=height)
+    # The footer fills in just after the first frame (Textual lists the keys once the prompt has the focus).
+    screen = tmux.wait_for(
+        lambda screen: "Message pa" in screen and "New session." in screen and "Help" in screen
+    )
+    lines = screen.splitlines()
+    assert len(lines) <= height and all(len(line) <= width for line in lines), screen
+    assert any(PLACEHOLDER in line for line in lines), screen  # on one line, whole
+    assert any(NEW_SESSION in line for line in lines), screen
+    footer = lines[-1]
+    for key in ("⏎ Send", "^q Quit", "esc Stop", "^n New session", "^b Sessions", "f2 Memory", "f1 Help"):
+        assert key in footer, screen
+    tmux.quit()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
+from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import TextArea
 
 NEWLINE_KEYS = frozenset({"shift+enter", "ctrl+j", "alt+enter", "ctrl+enter"})
+#: One line beside the sessions list at 100 columns; wrapped, never cut, where it is narrower.
+PLACEHOLDER = "Message pa (Enter to send, Shift+Enter for a new line, /help)"
 
 
 class PromptInput(TextArea):
@@ -32,15 +36,29 @@ class PromptInput(TextArea):
             show_line_numbers=False,
             tab_behavior="focus",
             compact=True,
-            placeholder="Message pa (Enter to send, Shift+Enter for a new line, /help for commands)",
+            placeholder=PLACEHOLDER,
         )
         self.sent: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
+        self._had_text = False
 
     def on_mount(self) -> None:
         if self.app.is_headless:  # tests and snapshots: a steady cursor
             self.cursor_blink = False
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Empty, the box is as tall as its placeholder wrapped to its width (TextArea draws the
+        placeholder wrapped, but sizes the box by the empty text's one line: the rest was cut)."""
+        height = super().get_content_height(container, viewport, width)
+        if self.text or not self.placeholder:
+            return height
+        return max(height, len(Content.from_text(self.placeholder).wrap(width)))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if bool(self.text) != self._had_text:  # the placeholder came or went: its height too
+            self._had_text = bool(self.text)
+            self.refresh(layout=True)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
