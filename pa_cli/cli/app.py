@@ -81,15 +81,13 @@ app.add_typer(outbox_cmd.app, name="outbox")
 
 def _routine_notice(args: list[str]) -> None:
     """One stderr line about unread routine results, on a TTY, for a command (not help or version)."""
-    if not args or not sys.stderr.isatty() or {"--help", "-h", "--version"} & set(args):
+    if not args or {"--help", "-h", "--version"} & set(args):
         return
     if args[:2] == ["routine", "show"] or os.environ.get("_PA_COMPLETE"):
         return
-    from pa_cli.routines.notice import unread_line
+    from pa_cli.routines.notice import print_unread_line
 
-    line = unread_line()
-    if line:
-        sys.stderr.write(line + "\n")
+    print_unread_line()  # on a TTY only
 
 
 def run(argv: list[str] | None = None) -> None:
