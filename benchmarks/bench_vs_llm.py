@@ -223,7 +223,7 @@ def _print(result: dict[str, Any]) -> None:
         f"(and {overlap:.0f} ms more than against the zero-latency model): "
         + _verdict(
             added <= 100,
-            "Python's start and the standard library the request sent ahead needs (http.client, sqlite3,"
+            "Python's start and the standard library the request sent ahead needs (sqlite3, socket,"
             " json) before it goes out; the reply's last parse, the answer's write and the exit after it",
         )
     )
