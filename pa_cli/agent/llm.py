@@ -180,6 +180,7 @@ class AssistantLLM:
                 check=check,
                 salvage=loose_object,
                 shown=lambda: bool(answer.sent),
+                partial_tb=catalog.partial_builder,
             )
         except CutByLength:
             self.truncated = True
@@ -287,6 +288,7 @@ class AssistantLLM:
         check: Callable[[Any, str | None], Any] | None = None,
         salvage: Callable[[str | None], Any] | None = None,
         shown: Callable[[], bool] = lambda: False,
+        partial_tb: Any = None,
     ) -> Any:
         """Run one streamed BAML function with rate limiting, retries and one re-ask on bad output.
 
@@ -294,13 +296,14 @@ class AssistantLLM:
         (one re-ask with its feedback). ``salvage(raw_text)`` may rescue a reply BAML could not
         parse. A reply cut by the length limit is re-asked briefly once, unless ``shown()``
         says part of it already reached the user: then ``CutByLength`` goes to the caller.
+        ``partial_tb`` replaces the type builder for partial parses (``ToolCatalog.partial_builder``).
         """
         failures = 0
         feedback: str | None = None
         parse_retried = length_retried = False
         while True:
             try:
-                final, raw = await self._attempt(start, on_partial, feedback, budget, salvage)
+                final, raw = await self._attempt(start, on_partial, feedback, budget, salvage, partial_tb)
                 return check(final, raw) if check is not None else final
             except Retry as retry:
                 if parse_retried:
@@ -376,6 +379,7 @@ class AssistantLLM:
         feedback: str | None,
         budget: Budget,
         salvage: Callable[[str | None], Any] | None = None,
+        partial_tb: Any = None,
     ) -> tuple[Any, str | None]:
         """One request: rendered by BAML, sent and read by ``llm_http``, parsed by BAML."""
         from baml_py import errors
@@ -393,10 +397,11 @@ class AssistantLLM:
         ahead = request_ahead.adopt(function, rendered.method, rendered.url, rendered.headers, rendered.body)
         parse_partial = getattr(baml.b.parse_stream, function)
         parse = getattr(baml.b.parse, function)
+        partial_options = options if partial_tb is None else {**options, "tb": partial_tb}
 
         async def show(text: str) -> None:
             try:
-                partial = parse_partial(text, baml_options=options)
+                partial = parse_partial(text, baml_options=partial_options)
             except BamlError:
                 return  # not enough of it yet
             if on_partial is not None:

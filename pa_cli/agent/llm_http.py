@@ -9,8 +9,10 @@ BAML renders the request (``b.stream_request``) and parses the text (``b.parse_s
 - partial parses at most every ``PARTIAL_EVERY_SECONDS`` (the per-chunk cost is ours: a
   server holding 200 streams no longer parses every chunk of each).
 
-Connection pools are kept per event loop (one loop per process in ``pa ask`` and
-``pa serve``), so a conversation reuses its connection to the provider.
+Connections are kept per event loop (one loop per process in ``pa ask`` and
+``pa serve``), so a conversation reuses its connection to the provider; ``llm_pool``
+keeps them (httpcore's own pool only behind a proxy: its bookkeeping grows with the
+square of the connections a server holds).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     import httpcore
 
     from pa_cli.agent.ahead_http import AheadExchange
+    from pa_cli.agent.llm_pool import ConnectionCache
 
 #: Partial replies are parsed at most this often (the newest text wins).
 PARTIAL_EVERY_SECONDS = 0.05
@@ -90,24 +93,29 @@ class Stalled(Exception):
 
 
 _pools: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[str | None, httpcore.AsyncConnectionPool]
+    asyncio.AbstractEventLoop, dict[str | None, ConnectionCache | httpcore.AsyncConnectionPool]
 ] = weakref.WeakKeyDictionary()
 
 
-def _pool(url: str) -> httpcore.AsyncConnectionPool:
-    """This loop's connection pool for ``url`` (through the environment's proxy, if one applies)."""
-    import httpcore
-
+def _pool(url: str) -> ConnectionCache | httpcore.AsyncConnectionPool:
+    """This loop's connections for ``url`` (through the environment's proxy, if one applies)."""
     loop = asyncio.get_running_loop()
     pools = _pools.setdefault(loop, {})
     proxy = _proxy_for(url)
     pool = pools.get(proxy)
     if pool is None:
-        pool = pools[proxy] = httpcore.AsyncConnectionPool(
-            max_connections=None,  # a server holds one stream per turn, hundreds at once
-            keepalive_expiry=30.0,
-            proxy=httpcore.Proxy(proxy) if proxy else None,
-        )
+        from pa_cli.agent.llm_pool import KEEPALIVE_SECONDS, ConnectionCache
+
+        if proxy is None:
+            pool = pools[proxy] = ConnectionCache()
+        else:
+            import httpcore
+
+            pool = pools[proxy] = httpcore.AsyncConnectionPool(
+                max_connections=None,  # a server holds one stream per turn, hundreds at once
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                proxy=httpcore.Proxy(proxy),
+            )
     return pool
 
 

@@ -115,6 +115,44 @@ def test_skills_come_from_plugins_too(tmp_path: Path, monkeypatch: pytest.Monkey
     sys.modules.pop("pa_test_skills", None)
 
 
+def test_plugins_are_looked_up_once_per_sys_path_and_their_folders_read_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server builds each turn's skill list: the installed distributions are scanned once, not per turn."""
+    import importlib.metadata
+
+    site = tmp_path / "site"
+    bundled = site / "pa_test_skills_once" / "bundled"
+    _skill_folder(bundled, "travel-prep", WEEKLY_REVIEW.replace("weekly-review", "travel-prep"))
+    module = "from pathlib import Path\nSKILLS = Path(__file__).parent / 'bundled'\n"
+    write_distribution(
+        site,
+        "pa-test-skills-once",
+        entry_points={"pa_cli.skills": {"bundled": "pa_test_skills_once:SKILLS"}},
+        modules={"pa_test_skills_once/__init__.py": module},
+    )
+    monkeypatch.syspath_prepend(str(site))
+    scans: list[object] = []
+    real = importlib.metadata.entry_points
+
+    def counted(**kwargs: object) -> object:
+        scans.append(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counted)
+    first = load_skills(tmp_path / "no-user-skills")
+    _skill_folder(bundled, "packing", WEEKLY_REVIEW.replace("weekly-review", "packing"))
+    second = load_skills(tmp_path / "no-user-skills")
+
+    assert len(scans) == 1
+    assert [s.name for s in first.all()] == ["travel-prep"]
+    assert sorted(s.name for s in second.all()) == ["packing", "travel-prep"]
+    monkeypatch.syspath_prepend(str(tmp_path / "elsewhere"))
+    load_skills(tmp_path / "no-user-skills")
+    assert len(scans) == 2, "another sys.path is looked up afresh"
+    sys.modules.pop("pa_test_skills_once", None)
+
+
 def test_a_skill_changes_the_prompt_only_when_read(llm: FakeLLM, pa: PaRunner, pa_home: Path) -> None:
     _skill_folder(pa_home / "skills", "weekly-review", WEEKLY_REVIEW)
     llm.reply_text(thinking("Happy to help."))
