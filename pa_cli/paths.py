@@ -7,14 +7,13 @@ home); otherwise platformdirs picks the OS-conventional directories.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "pa"
 
 
-@dataclass(frozen=True)
-class AppPaths:
+class AppPaths(NamedTuple):
     config_dir: Path
     data_dir: Path
     cache_dir: Path

@@ -18,8 +18,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -29,16 +28,14 @@ if TYPE_CHECKING:
 READ_SIZE = 64 * 1024
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """The reply's status line and headers."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """How the exchange failed, in ``llm_http``'s terms: "connect_timeout", "no_connection" or "broken"."""
 
     kind: str
@@ -53,8 +50,7 @@ END = End()
 Item = Head | Failed | End | bytes
 
 
-@dataclass(frozen=True)
-class AheadRequest:
+class AheadRequest(NamedTuple):
     """What goes on the wire (the headers hold the API key: never log them)."""
 
     method: str

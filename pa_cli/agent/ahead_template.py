@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pa_cli.agent.ahead_http import AheadRequest
 
@@ -31,8 +30,7 @@ def _json_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     method: str
     url: str
     headers: dict[str, str]
@@ -61,7 +59,7 @@ class Template:
         )
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self._asdict())
 
     @classmethod
     def from_json(cls, data: Any) -> Template | None:

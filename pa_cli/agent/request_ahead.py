@@ -21,7 +21,6 @@ import json
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,19 +39,21 @@ FORMAT = 1
 THINKING = "PersonalAssistantThinking"
 
 
-@dataclass
 class _Ahead:
-    """What this process sent ahead, or would have: one turn, the first request of it."""
+    """What this process sent ahead, or would have: one turn, the first request of it.
 
-    #: The turn's clock reading, for its first step (the request was filled with it).
-    started_at: datetime | None = None
-    exchange: AheadExchange | None = None
-    #: The shape of the turn (which values it has), naming its template.
-    shape: str | None = None
-    #: The environment and files the cache was keyed on, for ``capture`` (None: nothing to write).
-    static_key: str | None = None
-    #: Why nothing was sent ahead: None when it was.
-    skipped: str | None = "not started"
+    (A plain class: ``dataclasses`` imports ``inspect``, ~10 ms before the request.)"""
+
+    def __init__(self) -> None:
+        #: The turn's clock reading, for its first step (the request was filled with it).
+        self.started_at: datetime | None = None
+        self.exchange: AheadExchange | None = None
+        #: The shape of the turn (which values it has), naming its template.
+        self.shape: str | None = None
+        #: The environment and files the cache was keyed on, for ``capture`` (None: nothing to write).
+        self.static_key: str | None = None
+        #: Why nothing was sent ahead: None when it was.
+        self.skipped: str | None = "not started"
 
 
 _state = _Ahead()
@@ -172,8 +173,7 @@ def shape_of(untrusted_memories: Sequence[bool], attached: bool) -> str:
 
 def db_key(reader: LightReader, user_id: int) -> str:
     """What the stored configuration adds to the prompt: system prompt, enabled tools, Google grants."""
-    import hashlib
-
+    from pa_cli.agent.ahead_fingerprint import digest
     from pa_cli.google.scopes import PROVIDER
 
     config = reader.agent_config(user_id)
@@ -184,7 +184,7 @@ def db_key(reader: LightReader, user_id: int) -> str:
         config.enabled_tools,
         sorted((s, sorted(g)) for s, g in grants.items()),
     ]
-    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
+    return digest(facts)
 
 
 def early_key(provider: str, env: Mapping[str, str], paths: AppPaths) -> tuple[bool, str | None]:

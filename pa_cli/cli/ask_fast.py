@@ -13,13 +13,12 @@ command's own code (``ask_run.run_ask``), its failures are rendered by the funct
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _FLAGS = frozenset({"--json", "--no-stream", "--yes", "-y"})
 
 
-@dataclass(frozen=True)
-class AskArgs:
+class AskArgs(NamedTuple):
     #: The question; "" when it is to come from piped stdin.
     text: str
     as_json: bool = False

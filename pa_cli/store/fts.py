@@ -7,8 +7,7 @@ before SQLAlchemy is imported) use these, so a turn recalls the same facts which
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 MAX_QUERY_TERMS: Final = 32
 #: How many FTS hits recall reads before the token budget picks among them.
@@ -53,8 +52,7 @@ def any_word_fts_query(words: Sequence[str]) -> str | None:
     return " OR ".join(parts) or None
 
 
-@dataclass(frozen=True)
-class RecalledMemory:
+class RecalledMemory(NamedTuple):
     """A memory as recall reads it: what the prompt shows, and whether it carries an untrusted mark."""
 
     id: str

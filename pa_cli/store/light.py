@@ -19,9 +19,8 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from pa_cli.store.fts import (
@@ -43,8 +42,7 @@ UNREAD_ROUTINES_SQL = (
 )
 
 
-@dataclass(frozen=True)
-class LightMessage:
+class LightMessage(NamedTuple):
     """The fields of ``store.Message`` that the history needs."""
 
     id: int
@@ -55,8 +53,7 @@ class LightMessage:
     data: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class LightGrant:
+class LightGrant(NamedTuple):
     """The fields of ``store.OAuthToken`` that tool availability needs."""
 
     provider: str
@@ -64,8 +61,7 @@ class LightGrant:
     scopes: list[str]
 
 
-@dataclass(frozen=True)
-class LightAgentConfig:
+class LightAgentConfig(NamedTuple):
     system_prompt: str | None
     enabled_tools: list[str] | None
 
