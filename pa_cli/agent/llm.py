@@ -345,33 +345,6 @@ class AssistantLLM:
                     await self.on_wait(fault.what, delay)
                 await self._sleep(delay)
 
-    async def _keep_for_ahead(
-        self, function: str, arguments: dict[str, Any], options: dict[str, Any], rendered: Rendered
-    ) -> None:
-        """Keep this request's template so that the next `pa ask` can send it ahead (request_ahead)."""
-        baml = load_baml()
-
-        async def render(turn: Any) -> tuple[str, str, dict[str, str], bytes]:
-            again = Rendered.from_baml(
-                await getattr(baml.b.stream_request, function)(
-                    **{**arguments, "turn": turn}, baml_options=options
-                )
-            )
-            return again.method, again.url, again.headers, again.body
-
-        real = (rendered.method, rendered.url, rendered.headers, rendered.body)
-        try:
-            await request_ahead.capture(
-                self._settings,
-                function,
-                arguments.get("turn"),
-                self.spec.options.get("api_key"),
-                real,
-                render,
-            )
-        except Exception as exc:  # a cache for speed: a failure here must not cost the answer
-            log.debug("keeping the request's template failed: %s", type(exc).__name__)
-
     async def _attempt(
         self,
         start: Callable[[dict[str, Any], str | None], Call],
@@ -426,8 +399,9 @@ class AssistantLLM:
             )
         if not reply.finished:
             raise Transient("unavailable", "the stream ended before the reply was complete")
-        if request_ahead.state().static_key is not None:
-            await self._keep_for_ahead(function, arguments, options, rendered)
+        await request_ahead.keep(
+            self._settings, function, arguments, options, rendered, self.spec.options.get("api_key")
+        )
         if reply.finish_reason in LENGTH_FINISH_REASONS.get(self.spec.provider, ()):
             raise CutByLength()
         text = reply.text

@@ -17,25 +17,23 @@ a proxy or with a key that only a prompt could unlock. After a turn that was not
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pa_cli.agent.ahead_cache import drop_template, read_cache, save_template
 from pa_cli.agent.ahead_http import AheadExchange
-from pa_cli.agent.ahead_template import KEY, Template, marker, same_request, template_of
+from pa_cli.agent.ahead_template import Template, marker, same_request, template_of
 
 if TYPE_CHECKING:
+    from pa_cli.agent.llm_http import Rendered
     from pa_cli.config import Settings
     from pa_cli.paths import AppPaths
     from pa_cli.store.fts import RecalledMemory
     from pa_cli.store.light import LightReader
 
-CACHE_FILE = "request-ahead.json"
-FORMAT = 1
 THINKING = "PersonalAssistantThinking"
 
 
@@ -108,7 +106,7 @@ def _start(text: str, env: Mapping[str, str]) -> str | None:
         text, attached = attached, None
     paths = app_paths(dict(env))
     _state.static_key = static_key(env, paths)
-    cache = _read_cache(paths)
+    cache = read_cache(paths)
     if cache is None or cache.get("static") != _state.static_key:
         return "no cache for this configuration"
     return _send(cache, paths, env, text, attached)
@@ -227,8 +225,41 @@ def adopt(function: str, method: str, url: str, headers: dict[str, str], body: b
         return exchange
     exchange.abort()
     if function == THINKING and _state.shape is not None:
-        _drop_template(_state.shape)
+        drop_template(_state.shape)
     return None
+
+
+async def keep(
+    settings: Settings,
+    function: str,
+    arguments: dict[str, Any],
+    options: dict[str, Any],
+    rendered: Rendered,
+    api_key: str | None,
+) -> None:
+    """After a request BAML rendered (``function`` with ``arguments`` and ``options``) was answered:
+    keep its template for the next `pa ask`, if this process is to (``capture``). Never raises: a
+    cache for speed must not cost the answer."""
+    if _state.static_key is None:
+        return
+    from pa_cli.agent.baml_load import load_baml
+    from pa_cli.agent.llm_http import Rendered
+
+    baml = load_baml()
+
+    async def render(turn: Any) -> tuple[str, str, dict[str, str], bytes]:
+        request = await getattr(baml.b.stream_request, function)(
+            **{**arguments, "turn": turn}, baml_options=options
+        )
+        again = Rendered.from_baml(request)
+        return again.method, again.url, again.headers, again.body
+
+    real = (rendered.method, rendered.url, rendered.headers, rendered.body)
+    try:
+        await capture(settings, function, arguments.get("turn"), api_key, real, render)
+    except Exception as exc:
+        _state.static_key = None
+        _state.skipped = f"template not kept: {type(exc).__name__}"
 
 
 async def capture(
@@ -262,7 +293,7 @@ async def capture(
         return
     if not same_request(filled, *real):
         return  # substitution would not reproduce BAML here: never send it ahead
-    _save_template(settings, static, facts, shape, template)
+    save_template(settings, static, facts, shape, template)
 
 
 async def template_for(
@@ -322,66 +353,4 @@ def _settings_facts(settings: Settings, api_key: str | None) -> dict[str, Any] |
     }
 
 
-# ---------------------------------------------------------------------------------------- the file
-
-
-def _cache_path(paths: AppPaths) -> Path:
-    return paths.cache_dir / CACHE_FILE
-
-
-def _read_cache(paths: AppPaths) -> dict[str, Any] | None:
-    """The cache, if it is the user's own file that no one else can write (it names where the
-    request and the key go, as the config file does: it gets the same trust, and no more)."""
-    path = _cache_path(paths)
-    try:
-        found = path.stat()
-        if hasattr(os, "getuid") and (found.st_uid != os.getuid() or found.st_mode & 0o022):
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if (
-        not isinstance(data, dict)
-        or data.get("format") != FORMAT
-        or not isinstance(data.get("templates"), dict)
-    ):
-        return None
-    return data
-
-
-def _write_cache(paths: AppPaths, data: dict[str, Any]) -> None:
-    """Atomically, readable by the user only (the prompt holds the system prompt)."""
-    path = _cache_path(paths)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False)
-    os.replace(partial, path)
-
-
-def _save_template(
-    settings: Settings, static: str, facts: dict[str, Any], shape: str, template: Template
-) -> None:
-    assert settings.paths is not None
-    data = _read_cache(settings.paths)
-    keep = (
-        data is not None and data.get("static") == static and all(data.get(k) == v for k, v in facts.items())
-    )
-    templates = dict(data["templates"]) if keep and data is not None else {}
-    templates[shape] = template.as_json()
-    _write_cache(settings.paths, {"format": FORMAT, "static": static, **facts, "templates": templates})
-
-
-def _drop_template(shape: str) -> None:
-    from pa_cli.paths import app_paths
-
-    paths = app_paths()
-    data = _read_cache(paths)
-    if data is None or shape not in data["templates"]:
-        return
-    del data["templates"][shape]
-    _write_cache(paths, data)
-
-
-__all__ = ["KEY", "adopt", "capture", "reset", "start", "state", "take_started_at"]
+__all__ = ["adopt", "capture", "keep", "reset", "start", "state", "take_started_at"]

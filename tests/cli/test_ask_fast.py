@@ -155,10 +155,9 @@ def test_piped_text_is_the_same_on_both_paths(llm: FakeLLM, pa: PaRunner) -> Non
     assert "line one" in llm.requests[0].prompt_text and "line one" in llm.requests[1].prompt_text
 
 
-def test_the_plain_form_never_imports_typer(llm: FakeLLM, pa: PaRunner) -> None:
-    llm.reply_text(thinking("pong"))
-    done = subprocess.run(
-        [sys.executable, "-c", TYPER_PROBE, "ask", "ping"],
+def _typer_probed(pa: PaRunner, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", TYPER_PROBE, "ask", *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -166,16 +165,13 @@ def test_the_plain_form_never_imports_typer(llm: FakeLLM, pa: PaRunner) -> None:
         env=pa.env(),
         check=False,
     )
+
+
+def test_the_plain_form_never_imports_typer(llm: FakeLLM, pa: PaRunner) -> None:
+    llm.reply_text(thinking("pong"))
+    done = _typer_probed(pa, "ping")
     assert done.returncode == 0 and done.stdout == "pong\n", done.stderr
     assert "LOADED=\n" in done.stderr
     llm.reply_text(thinking("pong"))
-    done = subprocess.run(
-        [sys.executable, "-c", TYPER_PROBE, "ask", "-c", "ping"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=pa.env(),
-        check=False,
-    )
+    done = _typer_probed(pa, "-c", "ping")
     assert done.returncode == 0 and "LOADED=typer" in done.stderr, "-c is Typer's"
